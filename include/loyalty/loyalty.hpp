@@ -1,0 +1,10 @@
+// Everything public in one include.
+#pragma once
+
+#include "loyalty/allocate.hpp"
+#include "loyalty/currency.hpp"
+#include "loyalty/decimal.hpp"
+#include "loyalty/diagnostic.hpp"
+#include "loyalty/format.hpp"
+#include "loyalty/program.hpp"
+#include "loyalty/version.hpp"

@@ -1,0 +1,90 @@
+// A loyalty program: loaded from YAML once, checked, then immutable and shared by all threads.
+//
+//   auto result = loyalty::load_program(yaml_text, "shop.yaml");
+//   if (!result.ok()) {
+//     fmt::print(stderr, "{}", loyalty::render(result.diagnostics));
+//     return 1;
+//   }
+//   const loyalty::program& program = *result.program;
+//   const loyalty::point_type* points = program.find_point_type("points");
+//
+// The loader reads no files: the host passes the text and a name used in diagnostics. The only
+// outside data consulted is the IANA time zone database, once, when the program is loaded.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "loyalty/currency.hpp"
+#include "loyalty/decimal.hpp"
+#include "loyalty/diagnostic.hpp"
+
+namespace loyalty {
+
+/// A kind of balance a customer holds: points, cashback money, bonus money, free-bet credit.
+struct point_type {
+  std::string id;                 ///< identifier used by rules, e.g. "points"
+  std::string name;               ///< display name; defaults to the id
+  int scale = 0;                  ///< fractional digits kept for amounts of this type
+  rounding_mode rounding = rounding_mode::floor;  ///< how earned amounts are rounded to scale
+  const currency* money = nullptr;  ///< the currency for money wallets; nullptr for points
+
+  bool is_money() const noexcept { return money != nullptr; }
+};
+
+/// Limits the loader enforces; exceeding one is a diagnostic, never a crash.
+struct load_limits {
+  std::size_t max_source_bytes = 4u << 20;  ///< whole file
+  std::uint32_t max_depth = 64;             ///< nesting of mappings and sequences
+  std::size_t max_nodes = 200'000;          ///< YAML nodes, counting each alias expansion
+  std::size_t max_string_bytes = 4096;      ///< one scalar
+  std::size_t max_point_types = 64;
+  std::size_t max_currencies = 64;
+};
+
+struct load_options {
+  load_limits limits;
+};
+
+/// An immutable, checked program. Thread-safe to share once loaded.
+class program {
+ public:
+  const std::string& name() const noexcept { return name_; }
+  const std::string& version() const noexcept { return version_; }
+  /// IANA time zone name, e.g. "Europe/Berlin".
+  const std::string& time_zone() const noexcept { return time_zone_; }
+  /// Currencies the program accepts; the first is its default currency.
+  std::span<const currency* const> currencies() const noexcept { return currencies_; }
+  std::span<const point_type> point_types() const noexcept { return point_types_; }
+  /// The point type with this id, or nullptr.
+  const point_type* find_point_type(std::string_view id) const noexcept;
+
+ private:
+  friend class program_builder;
+  std::string name_;
+  std::string version_;
+  std::string time_zone_;
+  std::vector<const currency*> currencies_;
+  std::vector<point_type> point_types_;
+};
+
+/// The outcome of loading: a program when there was no error, and every diagnostic found
+/// (warnings may accompany a program).
+struct load_result {
+  std::shared_ptr<const program> program;
+  std::vector<diagnostic> diagnostics;
+
+  bool ok() const noexcept { return program != nullptr; }
+};
+
+/// Loads, checks and compiles a program from YAML text. Never throws on bad input (only
+/// std::bad_alloc can escape); every problem becomes a diagnostic naming `source_name`.
+load_result load_program(std::string_view yaml_text, std::string_view source_name,
+                         const load_options& options = {});
+
+}  // namespace loyalty
