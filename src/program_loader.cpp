@@ -1,1 +1,242 @@
-// placeholder
+// Check and compile phases for the program file: raw YAML tree in, immutable program out.
+#include <date/tz.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <tuple>
+#include <unordered_map>
+
+#include "diagnostic_sink.hpp"
+#include "loyalty/program.hpp"
+#include "schema_reader.hpp"
+#include "text_util.hpp"
+#include "yaml/raw_node.hpp"
+
+namespace loyalty {
+
+using internal::diag;
+using internal::map_reader;
+using internal::raw_node;
+using internal::schema_reader;
+
+/// Fills a program from its raw tree, reporting every problem.
+class program_builder {
+ public:
+  program_builder(internal::diagnostic_sink& sink, const load_limits& limits)
+      : reader_(sink), limits_(limits) {}
+
+  void build(const raw_node& root, program& out);
+
+ private:
+  std::optional<std::string> time_zone(const raw_node* node);
+  void currencies(const raw_node* node, program& out);
+  void point_types(const raw_node* node, program& out);
+  std::optional<point_type> one_point_type(const raw_node& node, std::size_t index,
+                                           const program& out);
+  const currency* point_type_currency(const raw_node* node, std::string_view what,
+                                      const program& out);
+
+  schema_reader reader_;
+  const load_limits& limits_;
+};
+
+namespace {
+
+constexpr std::array<std::pair<std::string_view, rounding_mode>, 7> rounding_choices = {{
+    {"half_even", rounding_mode::half_even},
+    {"half_up", rounding_mode::half_up},
+    {"half_down", rounding_mode::half_down},
+    {"down", rounding_mode::down},
+    {"up", rounding_mode::up},
+    {"floor", rounding_mode::floor},
+    {"ceiling", rounding_mode::ceiling},
+}};
+
+/// Point types keep at most 8 fractional digits: with a 64-bit mantissa that still leaves
+/// balances up to about 92 billion.
+constexpr std::int64_t max_point_type_scale = 8;
+
+std::vector<std::string_view> time_zone_names(const date::tzdb& db) {
+  std::vector<std::string_view> names;
+  // Built with USE_OS_TZDB, the database lists links (e.g. "US/Eastern") as zones too.
+  names.reserve(db.zones.size());
+  for (const auto& z : db.zones) names.emplace_back(z.name());
+  return names;
+}
+
+// Diagnostics are found phase by phase; users read them top to bottom.
+void sort_by_position(std::vector<diagnostic>& ds) {
+  std::stable_sort(ds.begin(), ds.end(), [](const diagnostic& a, const diagnostic& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+}
+
+std::vector<std::string_view> currency_codes() {
+  std::vector<std::string_view> codes;
+  for (const currency& c : all_currencies()) codes.push_back(c.code);
+  return codes;
+}
+
+}  // namespace
+
+void program_builder::build(const raw_node& root, program& out) {
+  map_reader top(reader_, root, "the program");
+  if (auto v = reader_.text(top.required("name"), "'name'")) out.name_ = std::move(*v);
+  if (auto v = reader_.text(top.required("version"), "'version'")) out.version_ = std::move(*v);
+  if (auto v = time_zone(top.required("time_zone"))) out.time_zone_ = std::move(*v);
+  currencies(top.optional("currencies"), out);
+  point_types(top.required("point_types"), out);
+  top.finish();
+}
+
+std::optional<std::string> program_builder::time_zone(const raw_node* node) {
+  std::optional<std::string> name = reader_.text(node, "'time_zone'");
+  if (!name) return std::nullopt;
+  try {
+    if (date::locate_zone(*name) != nullptr) return name;
+  } catch (const std::runtime_error&) {
+    // Unknown name (or no database): reported below with suggestions when we have them.
+  }
+  std::string hint;
+  try {
+    const std::vector<std::string_view> names = time_zone_names(date::get_tzdb());
+    hint = internal::did_you_mean(internal::closest_match(*name, names));
+  } catch (const std::exception&) {
+    hint = " (the time zone database could not be read)";
+  }
+  reader_.sink().report(diag::unknown_time_zone, node->span,
+                        fmt::format("unknown time zone '{}': use an IANA name such as "
+                                    "'Europe/Berlin' or 'UTC'{}",
+                                    internal::printable(*name), hint));
+  return std::nullopt;
+}
+
+void program_builder::currencies(const raw_node* node, program& out) {
+  if (node == nullptr || !reader_.expect(*node, internal::node_kind::sequence, "'currencies'")) {
+    return;
+  }
+  const std::size_t n = internal::bounded_size(reader_, *node, limits_.max_currencies,
+                                               "'currencies'");
+  for (std::size_t i = 0; i < n; ++i) {
+    const raw_node& item = node->children[i];
+    std::optional<std::string> code = reader_.text(&item, "a currency");
+    if (!code) continue;
+    const currency* c = find_currency(*code);
+    if (c == nullptr) {
+      reader_.sink().report(
+          diag::unknown_currency, item.span,
+          fmt::format("unknown currency '{}': use an ISO 4217 code such as 'EUR'{}",
+                      internal::printable(*code),
+                      internal::did_you_mean(internal::closest_match(*code, currency_codes()))));
+      continue;
+    }
+    if (std::find(out.currencies_.begin(), out.currencies_.end(), c) != out.currencies_.end()) {
+      reader_.sink().report(diag::duplicate_id, item.span,
+                            fmt::format("currency '{}' is listed twice", c->code));
+      continue;
+    }
+    out.currencies_.push_back(c);
+  }
+}
+
+void program_builder::point_types(const raw_node* node, program& out) {
+  if (node == nullptr || !reader_.expect(*node, internal::node_kind::sequence, "'point_types'")) {
+    return;
+  }
+  if (node->size() == 0) {
+    reader_.sink().report(diag::empty_value, node->span,
+                          "'point_types' must list at least one point type");
+    return;
+  }
+  const std::size_t n = internal::bounded_size(reader_, *node, limits_.max_point_types,
+                                               "'point_types'");
+  std::unordered_map<std::string, std::uint32_t> first_line;
+  for (std::size_t i = 0; i < n; ++i) {
+    const raw_node& item = node->children[i];
+    std::optional<point_type> t = one_point_type(item, i, out);
+    if (!t) continue;
+    const auto [it, inserted] = first_line.try_emplace(t->id, item.span.line);
+    if (!inserted) {
+      reader_.sink().report(diag::duplicate_id, item.span,
+                            fmt::format("point type id '{}' is already used on line {}", t->id,
+                                        it->second));
+      continue;
+    }
+    out.point_types_.push_back(std::move(*t));
+  }
+}
+
+std::optional<point_type> program_builder::one_point_type(const raw_node& node,
+                                                          std::size_t index, const program& out) {
+  // Name the point type by its id in every message, even before the id is checked.
+  const raw_node* id_node = node.is_mapping() ? internal::find_value(node, "id") : nullptr;
+  const std::string what =
+      id_node != nullptr && id_node->is_scalar()
+          ? fmt::format("point type '{}'", internal::printable(id_node->text))
+          : fmt::format("point type #{}", index + 1);
+  map_reader m(reader_, node, what);
+  if (!m.valid()) return std::nullopt;
+  point_type t;
+  const std::optional<std::string> id = reader_.id(m.required("id"), "point type id");
+  const std::optional<std::string> name = m.optional("name") != nullptr
+                                              ? reader_.text(m.optional("name"), "'name'")
+                                              : std::nullopt;
+  const auto rounding = reader_.choice<rounding_mode>(
+      m.required("rounding"), fmt::format("'rounding' of {}", what), rounding_choices);
+  t.money = point_type_currency(m.optional("currency"), what, out);
+  const int default_scale = t.money != nullptr ? t.money->minor_units : 0;
+  std::optional<std::int64_t> scale = default_scale;
+  if (const raw_node* s = m.optional("scale")) {
+    scale = reader_.integer(s, fmt::format("'scale' of {}", what), 0, max_point_type_scale);
+    if (scale && t.money != nullptr && *scale < t.money->minor_units) {
+      reader_.sink().report(
+          diag::scale_below_minor_unit, s->span,
+          fmt::format("scale {} of {} is below {}'s {} minor-unit digits: amounts will be rounded "
+                      "to multiples of {} {}",
+                      *scale, what, t.money->code, t.money->minor_units,
+                      decimal::from_units(1, static_cast<int>(*scale)).value.to_string(),
+                      t.money->code));
+    }
+  }
+  m.finish();
+  if (!id || !rounding || !scale) return std::nullopt;
+  t.id = *id;
+  t.name = name.value_or(*id);
+  t.rounding = *rounding;
+  t.scale = static_cast<int>(*scale);
+  return t;
+}
+
+const currency* program_builder::point_type_currency(const raw_node* node, std::string_view what,
+                                                     const program& out) {
+  const std::optional<std::string> code =
+      node != nullptr ? reader_.text(node, fmt::format("'currency' of {}", what)) : std::nullopt;
+  if (!code) return nullptr;
+  const auto it = std::find_if(out.currencies_.begin(), out.currencies_.end(),
+                               [&](const currency* c) { return c->code == *code; });
+  if (it != out.currencies_.end()) return *it;
+  reader_.sink().report(
+      diag::undeclared_currency, node->span,
+      fmt::format("{} uses currency '{}', which is not in the program's 'currencies'", what,
+                  internal::printable(*code)));
+  return nullptr;
+}
+
+load_result load_program(std::string_view yaml_text, std::string_view source_name,
+                         const load_options& options) {
+  load_result result;
+  internal::diagnostic_sink sink(source_name, yaml_text, result.diagnostics);
+  raw_node root;
+  if (!internal::read_yaml(yaml_text, options.limits, sink, root)) {
+    sort_by_position(result.diagnostics);
+    return result;
+  }
+  auto p = std::make_shared<program>();
+  program_builder(sink, options.limits).build(root, *p);
+  if (sink.error_count() == 0) result.program = std::move(p);
+  sort_by_position(result.diagnostics);
+  return result;
+}
+
+}  // namespace loyalty

@@ -76,7 +76,7 @@ class program {
 /// The outcome of loading: a program when there was no error, and every diagnostic found
 /// (warnings may accompany a program).
 struct load_result {
-  std::shared_ptr<const program> program;
+  std::shared_ptr<const loyalty::program> program;
   std::vector<diagnostic> diagnostics;
 
   bool ok() const noexcept { return program != nullptr; }

@@ -1,0 +1,159 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "loyalty/program.hpp"
+
+using loyalty::load_program;
+using loyalty::rounding_mode;
+
+namespace {
+
+const char* const casino = R"(name: Casino
+version: "3.1"
+time_zone: America/New_York
+currencies: [USD, JPY, KWD]
+point_types:
+  - id: comp_points
+    name: Comp points
+    rounding: floor
+  - id: bonus_usd
+    currency: USD
+    rounding: half_even
+  - id: bonus_jpy
+    currency: JPY
+    rounding: half_up
+  - id: bonus_kwd
+    currency: KWD
+    rounding: down
+  - id: miles
+    scale: 8
+    rounding: ceiling
+)";
+
+std::string codes(const loyalty::load_result& r) {
+  std::string out;
+  for (const auto& d : r.diagnostics) out += d.code + " ";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a valid program loads with every field in place", "[program]") {
+  const auto r = load_program(casino, "casino.yaml");
+  INFO(loyalty::render(r.diagnostics));
+  REQUIRE(r.ok());
+  const loyalty::program& p = *r.program;
+  CHECK(p.name() == "Casino");
+  CHECK(p.version() == "3.1");
+  CHECK(p.time_zone() == "America/New_York");
+  REQUIRE(p.currencies().size() == 3);
+  CHECK(p.currencies()[0]->code == "USD");
+  CHECK(p.currencies()[2]->code == "KWD");
+  REQUIRE(p.point_types().size() == 5);
+
+  const loyalty::point_type* comp = p.find_point_type("comp_points");
+  REQUIRE(comp != nullptr);
+  CHECK(comp->name == "Comp points");
+  CHECK(comp->scale == 0);
+  CHECK(comp->rounding == rounding_mode::floor);
+  CHECK_FALSE(comp->is_money());
+
+  // Money wallets take their scale from the currency's minor unit unless told otherwise.
+  CHECK(p.find_point_type("bonus_usd")->scale == 2);
+  CHECK(p.find_point_type("bonus_usd")->money->code == "USD");
+  CHECK(p.find_point_type("bonus_usd")->name == "bonus_usd");
+  CHECK(p.find_point_type("bonus_jpy")->scale == 0);
+  CHECK(p.find_point_type("bonus_jpy")->rounding == rounding_mode::half_up);
+  CHECK(p.find_point_type("bonus_kwd")->scale == 3);
+  CHECK(p.find_point_type("bonus_kwd")->rounding == rounding_mode::down);
+  CHECK(p.find_point_type("miles")->scale == 8);
+  CHECK(p.find_point_type("miles")->rounding == rounding_mode::ceiling);
+  CHECK(p.find_point_type("nope") == nullptr);
+}
+
+TEST_CASE("every rounding mode name is accepted in a point type", "[program]") {
+  for (const char* mode : {"half_even", "half_up", "half_down", "down", "up", "floor", "ceiling"}) {
+    const std::string text = std::string("name: n\nversion: v\ntime_zone: UTC\npoint_types:\n") +
+                             "  - id: p\n    rounding: " + mode + "\n";
+    const auto r = load_program(text, "p.yaml");
+    REQUIRE(r.ok());
+    CHECK(loyalty::to_string(r.program->point_types()[0].rounding) == mode);
+  }
+}
+
+TEST_CASE("a source over the size limit is one L0002 diagnostic without position", "[program]") {
+  loyalty::load_options options;
+  options.limits.max_source_bytes = 16;
+  const auto r = load_program("name: a very long program name\n", "big.yaml", options);
+  CHECK_FALSE(r.ok());
+  REQUIRE(r.diagnostics.size() == 1);
+  CHECK(r.diagnostics[0].code == "L0002");
+  CHECK(r.diagnostics[0].line == 0);
+  CHECK(loyalty::render(r.diagnostics[0]) ==
+        "big.yaml: error[L0002]: source of 31 bytes exceeds the limit of 16 bytes\n");
+}
+
+TEST_CASE("the limits are configurable", "[program]") {
+  loyalty::load_options options;
+  SECTION("depth") {
+    options.limits.max_depth = 2;
+    const auto r = load_program("a: [[1]]\n", "x.yaml", options);
+    CHECK(codes(r) == "L0006 ");
+  }
+  SECTION("nodes") {
+    options.limits.max_nodes = 5;
+    const auto r = load_program("a: [1, 2, 3, 4]\n", "x.yaml", options);
+    CHECK(codes(r) == "L0007 ");
+  }
+  SECTION("point types") {
+    options.limits.max_point_types = 1;
+    const auto r = load_program(
+        "name: n\nversion: v\ntime_zone: UTC\npoint_types:\n"
+        "  - {id: a, rounding: floor}\n  - {id: b, rounding: floor}\n",
+        "x.yaml", options);
+    CHECK(codes(r) == "L0106 ");
+    CHECK(r.diagnostics[0].line == 6);
+  }
+  SECTION("string length") {
+    options.limits.max_string_bytes = 3;
+    const auto r = load_program(
+        "name: abcd\nversion: v\ntime_zone: UTC\npoint_types: [{id: a, rounding: floor}]\n",
+        "x.yaml", options);
+    CHECK(codes(r).find("L0107") != std::string::npos);
+  }
+}
+
+TEST_CASE("bad input never throws and a failed load always explains itself", "[program]") {
+  const char* inputs[] = {"",
+                          "\n\n",
+                          "[",
+                          "{",
+                          "? [a]\n: 1\n",
+                          "*x",
+                          "&a [*a]",
+                          "a: !<tag:yaml.org,2002:binary> AAAA",
+                          "\xEF\xBB\xBFname: bom",
+                          "---\n...\n---\n",
+                          "\"unterminated",
+                          "- - - - - -",
+                          "a: 99999999999999999999999999999999999999"};
+  for (const char* in : inputs) {
+    INFO(in);
+    loyalty::load_result r;
+    REQUIRE_NOTHROW(r = load_program(in, "fuzz.yaml"));
+    CHECK_FALSE(r.ok());
+    CHECK(loyalty::has_errors(r.diagnostics));
+  }
+}
+
+TEST_CASE("diagnostics come out sorted by position", "[program]") {
+  const auto r = load_program(
+      "name: n\nversion: v\ntime_zone: Nowhere\npoint_types: [{id: A, rounding: floor}]\n"
+      "name: again\n",
+      "x.yaml");
+  REQUIRE(r.diagnostics.size() == 3);
+  CHECK(r.diagnostics[0].line == 3);
+  CHECK(r.diagnostics[1].line == 4);
+  CHECK(r.diagnostics[2].line == 5);
+}
