@@ -20,20 +20,24 @@ static_assert(std::is_sorted(catalog.begin(), catalog.end(),
                              [](const auto& a, const auto& b) { return a.code < b.code; }),
               "keep the diagnostic table sorted by code");
 
-// The caret line under a source line: keeps tabs so the caret lines up, then "^~~~".
+bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// The caret line under a source line. Columns count bytes; the caret line counts characters (one
+// per UTF-8 sequence) and keeps tabs, so the caret lands under the right character.
 std::string caret_line(std::string_view line_text, std::uint32_t column, std::uint32_t length) {
   std::string out;
-  const std::size_t before = column - 1;
-  for (std::size_t i = 0; i < before; ++i) {
-    out += (i < line_text.size() && line_text[i] == '\t') ? '\t' : ' ';
+  const std::size_t begin = std::min<std::size_t>(column - 1, line_text.size());
+  for (std::size_t i = 0; i < begin; ++i) {
+    if (is_continuation_byte(line_text[i])) continue;
+    out += line_text[i] == '\t' ? '\t' : ' ';
   }
   out += '^';
-  // Underline at most to the end of the line.
-  std::size_t rest = length > 1 ? length - 1 : 0;
-  if (before + 1 + rest > line_text.size()) {
-    rest = line_text.size() > before + 1 ? line_text.size() - before - 1 : 0;
+  // Underline the rest of the span, at most to the end of the line.
+  const std::size_t end = std::min<std::size_t>(begin + std::max<std::uint32_t>(length, 1),
+                                                line_text.size());
+  for (std::size_t i = begin + 1; i < end; ++i) {
+    if (!is_continuation_byte(line_text[i])) out += '~';
   }
-  out.append(rest, '~');
   return out;
 }
 

@@ -37,8 +37,11 @@ class program_builder {
   const currency* point_type_currency(const raw_node* node, std::string_view what,
                                       const program& out);
 
+  void report_unknown_currency(const raw_node& node, const std::string& code);
+
   schema_reader reader_;
   const load_limits& limits_;
+  std::vector<std::string> rejected_currencies_;  // listed in 'currencies' but not ISO 4217
 };
 
 namespace {
@@ -124,11 +127,8 @@ void program_builder::currencies(const raw_node* node, program& out) {
     if (!code) continue;
     const currency* c = find_currency(*code);
     if (c == nullptr) {
-      reader_.sink().report(
-          diag::unknown_currency, item.span,
-          fmt::format("unknown currency '{}': use an ISO 4217 code such as 'EUR'{}",
-                      internal::printable(*code),
-                      internal::did_you_mean(internal::closest_match(*code, currency_codes()))));
+      report_unknown_currency(item, *code);
+      rejected_currencies_.push_back(std::move(*code));
       continue;
     }
     if (std::find(out.currencies_.begin(), out.currencies_.end(), c) != out.currencies_.end()) {
@@ -138,6 +138,14 @@ void program_builder::currencies(const raw_node* node, program& out) {
     }
     out.currencies_.push_back(c);
   }
+}
+
+void program_builder::report_unknown_currency(const raw_node& node, const std::string& code) {
+  reader_.sink().report(
+      diag::unknown_currency, node.span,
+      fmt::format("unknown currency '{}': use an ISO 4217 code such as 'EUR'{}",
+                  internal::printable(code),
+                  internal::did_you_mean(internal::closest_match(code, currency_codes()))));
 }
 
 void program_builder::point_types(const raw_node* node, program& out) {
@@ -151,19 +159,23 @@ void program_builder::point_types(const raw_node* node, program& out) {
   }
   const std::size_t n = internal::bounded_size(reader_, *node, limits_.max_point_types,
                                                "'point_types'");
-  std::unordered_map<std::string, std::uint32_t> first_line;
+  std::unordered_map<std::string_view, std::uint32_t> first_line;
   for (std::size_t i = 0; i < n; ++i) {
     const raw_node& item = node->children[i];
-    std::optional<point_type> t = one_point_type(item, i, out);
-    if (!t) continue;
-    const auto [it, inserted] = first_line.try_emplace(t->id, item.span.line);
-    if (!inserted) {
-      reader_.sink().report(diag::duplicate_id, item.span,
-                            fmt::format("point type id '{}' is already used on line {}", t->id,
-                                        it->second));
-      continue;
+    // Repeated ids are found on the raw text, so a point type with other errors still counts.
+    const raw_node* id = item.is_mapping() ? internal::find_value(item, "id") : nullptr;
+    if (id != nullptr && id->is_scalar()) {
+      const auto [it, inserted] = first_line.try_emplace(id->text, id->span.line);
+      if (!inserted) {
+        reader_.sink().report(diag::duplicate_id, id->span,
+                              fmt::format("point type id '{}' is already used on line {}",
+                                          internal::printable(id->text), it->second));
+        continue;
+      }
     }
-    out.point_types_.push_back(std::move(*t));
+    if (std::optional<point_type> t = one_point_type(item, i, out)) {
+      out.point_types_.push_back(std::move(*t));
+    }
   }
 }
 
@@ -179,9 +191,10 @@ std::optional<point_type> program_builder::one_point_type(const raw_node& node,
   if (!m.valid()) return std::nullopt;
   point_type t;
   const std::optional<std::string> id = reader_.id(m.required("id"), "point type id");
-  const std::optional<std::string> name = m.optional("name") != nullptr
-                                              ? reader_.text(m.optional("name"), "'name'")
-                                              : std::nullopt;
+  const raw_node* name_node = m.optional("name");
+  const std::optional<std::string> name =
+      name_node != nullptr ? reader_.text(name_node, fmt::format("'name' of {}", what))
+                           : std::nullopt;
   const auto rounding = reader_.choice<rounding_mode>(
       m.required("rounding"), fmt::format("'rounding' of {}", what), rounding_choices);
   t.money = point_type_currency(m.optional("currency"), what, out);
@@ -216,6 +229,14 @@ const currency* program_builder::point_type_currency(const raw_node* node, std::
   const auto it = std::find_if(out.currencies_.begin(), out.currencies_.end(),
                                [&](const currency* c) { return c->code == *code; });
   if (it != out.currencies_.end()) return *it;
+  if (std::find(rejected_currencies_.begin(), rejected_currencies_.end(), *code) !=
+      rejected_currencies_.end()) {
+    return nullptr;  // already reported where 'currencies' lists it
+  }
+  if (find_currency(*code) == nullptr) {
+    report_unknown_currency(*node, *code);
+    return nullptr;
+  }
   reader_.sink().report(
       diag::undeclared_currency, node->span,
       fmt::format("{} uses currency '{}', which is not in the program's 'currencies'", what,

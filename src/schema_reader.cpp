@@ -32,6 +32,10 @@ std::string quoted_list(std::span<const std::string_view> names) {
 
 bool schema_reader::expect(const raw_node& node, node_kind kind, std::string_view what) {
   if (node.kind == kind) return true;
+  if (node.is_null()) {
+    sink_.report(diag::empty_value, node.span, fmt::format("{} needs a value", what));
+    return false;
+  }
   sink_.report(diag::wrong_kind, node.span,
                fmt::format("{} must be {}, not {}", what, describe(kind), describe(node.kind)));
   return false;
@@ -96,7 +100,7 @@ map_reader::map_reader(schema_reader& reader, const raw_node& node, std::string_
 }
 
 const raw_node* map_reader::find(std::string_view key) {
-  known_.push_back(key);
+  if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.push_back(key);
   if (!valid_) return nullptr;
   const raw_node* value = find_value(node_, key);
   // Keys are unique (the reader drops repeats), so the value's index identifies the entry.

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <vector>
 
 namespace loyalty::internal {
@@ -35,10 +34,12 @@ std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t li
 
 namespace {
 
+// ASCII only: independent of the C locale, so suggestions are the same on every machine.
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 bool equal_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
+           return ascii_lower(x) == ascii_lower(y);
          });
 }
 
@@ -49,7 +50,9 @@ std::string_view closest_match(std::string_view word,
   for (std::string_view c : candidates) {
     if (equal_ignoring_case(word, c)) return c;
   }
-  const std::size_t limit = std::max<std::size_t>(1, word.size() / 3);
+  // Fewer than a third of the characters may differ: "scael" -> "scale", but not "PST" -> "EST".
+  const std::size_t limit = word.empty() ? 0 : (word.size() - 1) / 3;
+  if (limit == 0) return {};
   std::string_view best;
   std::size_t best_distance = limit + 1;
   for (std::string_view c : candidates) {
@@ -126,9 +129,13 @@ std::size_t find_control_character(std::string_view text) noexcept {
 }
 
 std::string printable(std::string_view text, std::size_t max_bytes) {
+  std::size_t cut = std::min(text.size(), max_bytes);
+  // Never cut inside a UTF-8 sequence: back up to the start of the character.
+  while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
   std::string out;
-  std::size_t i = 0;
-  for (; i < text.size() && out.size() < max_bytes; ++i) {
+  for (std::size_t i = 0; i < cut; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x20 || c == 0x7F) {
       out += fmt::format("\\x{:02X}", c);
@@ -136,12 +143,7 @@ std::string printable(std::string_view text, std::size_t max_bytes) {
       out += static_cast<char>(c);
     }
   }
-  if (i < text.size()) {
-    // Do not leave half a UTF-8 sequence before the ellipsis.
-    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
-    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
-    out += "...";
-  }
+  if (cut < text.size()) out += "...";
   return out;
 }
 

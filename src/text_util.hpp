@@ -14,7 +14,7 @@ namespace loyalty::internal {
 std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit);
 
 /// The candidate closest to `word` for a "did you mean" hint, or an empty view when none is close
-/// enough (distance at most a third of the word's length, at least 1; a case-insensitive exact
+/// enough (fewer than a third of the word's characters differ; a case-insensitive (ASCII) exact
 /// match always qualifies). Ties go to the first candidate.
 std::string_view closest_match(std::string_view word, std::span<const std::string_view> candidates);
 

@@ -3,9 +3,10 @@
 // The loader never throws on bad input; it returns every problem it found in one pass. Each
 // renders like a compiler message, with the source line and a caret under the offending token:
 //
-//   shop.yaml:12:1: error[L0102]: unknown key 'tiers_typo' in the program (did you mean 'tiers'?)
-//      12 | tiers_typo:
-//         | ^~~~~~~~~~
+//   shop.yaml:4:1: error[L0102]: unknown key 'point_type' in the program (did you mean
+//   'point_types'?)
+//      4 | point_type:
+//        | ^~~~~~~~~~
 //
 // Codes are stable: a code keeps its meaning across versions and each has an anchor in
 // docs/errors.md. diagnostic_catalog() lists them all.
@@ -37,7 +38,7 @@ struct diagnostic {
   friend bool operator==(const diagnostic&, const diagnostic&) = default;
 };
 
-/// "shop.yaml:12:1: error[L0102]: unknown key 'tiers_typo'", no trailing newline.
+/// "shop.yaml:4:1: error[L0102]: unknown key 'point_type' ...", no trailing newline.
 std::string format_headline(const diagnostic& d);
 
 /// The headline followed by the source line and a caret line, each ending in '\n'. Without a

@@ -16,7 +16,8 @@ namespace {
 constexpr std::string_view check_help =
     "usage: loyalty check [options] FILE...\n\n"
     "Loads each program file, checks it and prints every problem found, compiler-style:\n"
-    "  shop.yaml:12:1: error[L0102]: unknown key 'tiers_typo' in the program\n"
+    "  shop.yaml:4:1: error[L0102]: unknown key 'point_type' in the program (did you mean\n"
+    "  'point_types'?)\n"
     "Each code is explained in docs/errors.md.\n\n"
     "options:\n"
     "  --warnings-as-errors   fail (exit 1) on warnings too\n"
@@ -37,13 +38,13 @@ struct tally {
 };
 
 // A diagnostic for a file the tool could not read (the library never reads files).
-diagnostic unreadable(const std::string& path, const std::string& why) {
-  const diagnostic_info& i = internal::info(internal::diag::file_unreadable);
+diagnostic file_problem(internal::diag id, const std::string& path, std::string message) {
+  const diagnostic_info& i = internal::info(id);
   diagnostic d;
   d.code = std::string(i.code);
   d.level = i.level;
   d.source = path;
-  d.message = fmt::format("cannot read '{}': {}", path, why);
+  d.message = std::move(message);
   return d;
 }
 
@@ -51,8 +52,14 @@ std::vector<diagnostic> check_one(const std::string& path, bool quiet) {
   const load_options options;
   std::string text;
   std::string error;
-  if (!read_file(path, options.limits.max_source_bytes, text, error)) {
-    return {unreadable(path, error)};
+  switch (read_file(path, options.limits.max_source_bytes, text, error)) {
+    case read_status::ok:
+      break;
+    case read_status::unreadable:
+      return {file_problem(internal::diag::file_unreadable, path,
+                           fmt::format("cannot read '{}': {}", path, error))};
+    case read_status::too_large:
+      return {file_problem(internal::diag::source_too_large, path, error)};
   }
   load_result result = load_program(text, path, options);
   if (result.ok() && !quiet) {

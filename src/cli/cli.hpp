@@ -28,10 +28,12 @@ int usage_error(std::string_view command_name, std::string_view message);
 /// True for "-h" and "--help".
 bool is_help(std::string_view arg) noexcept;
 
-/// Reads a whole file, at most `max_bytes + 1` bytes (so that the loader can report an oversized
-/// source without the tool reading gigabytes). On failure returns false and sets `error`.
-bool read_file(const std::string& path, std::size_t max_bytes, std::string& out,
-               std::string& error);
+enum class read_status { ok, unreadable, too_large };
+
+/// Reads a whole file of at most `max_bytes`; a larger file is refused before it is read. On
+/// failure sets `error` to the reason.
+read_status read_file(const std::string& path, std::size_t max_bytes, std::string& out,
+                      std::string& error);
 
 // Subcommands.
 extern const command check_command;

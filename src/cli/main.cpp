@@ -21,7 +21,7 @@ const std::array<const command*, 1> commands = {&check_command};
 
 void print_usage(std::FILE* out) {
   fmt::print(out,
-             "loyalty {}: check, test and simulate loyalty programs\n\n"
+             "loyalty {}: loyalty and promotion programs from the command line\n\n"
              "usage: loyalty <command> [options] [args]\n\n"
              "commands:\n",
              version_string);
@@ -84,26 +84,32 @@ int usage_error(std::string_view command_name, std::string_view message) {
 
 bool is_help(std::string_view arg) noexcept { return arg == "-h" || arg == "--help"; }
 
-bool read_file(const std::string& path, std::size_t max_bytes, std::string& out,
-               std::string& error) {
+read_status read_file(const std::string& path, std::size_t max_bytes, std::string& out,
+                      std::string& error) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     error = "is a directory";
-    return false;
+    return read_status::unreadable;
+  }
+  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > max_bytes) {
+    error = fmt::format("source of {} bytes exceeds the limit of {} bytes", size, max_bytes);
+    return read_status::too_large;
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = std::strerror(errno);
-    return false;
+    return read_status::unreadable;
   }
+  // Read one byte more than allowed, so a file that grew since file_size() is still caught by
+  // the loader's own size check.
   out.assign(max_bytes + 1, '\0');
   in.read(out.data(), static_cast<std::streamsize>(out.size()));
   if (in.bad()) {
     error = "read error";
-    return false;
+    return read_status::unreadable;
   }
   out.resize(static_cast<std::size_t>(in.gcount()));
-  return true;
+  return read_status::ok;
 }
 
 }  // namespace loyalty::cli

@@ -72,7 +72,7 @@ class tree_builder final : public YAML::EventHandler {
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     raw_node node;
-    node.span = span_at(mark, 1);
+    node.span = is_written_null(mark) ? span_at(mark, 1) : missing_value_span(mark);
     count_nodes(1, node.span);
     complete(std::move(node), anchor);
   }
@@ -132,6 +132,25 @@ class tree_builder final : public YAML::EventHandler {
             length};
   }
 
+  // `~` or `null` written out, as opposed to a value left empty (`version:`).
+  bool is_written_null(const YAML::Mark& mark) const {
+    if (mark.pos < 0 || static_cast<std::size_t>(mark.pos) >= text_.size()) return false;
+    const std::string_view at = text_.substr(static_cast<std::size_t>(mark.pos));
+    return at[0] == '~' || at.starts_with("null") || at.starts_with("Null") ||
+           at.starts_with("NULL");
+  }
+
+  // yaml-cpp places an empty value at the next token, often on the next line; point at the end
+  // of its key instead (the ':' of `version:`), where the value is missing.
+  source_span missing_value_span(const YAML::Mark& mark) const {
+    if (!stack_.empty() && stack_.back().node.is_mapping() && stack_.back().expecting_value &&
+        !stack_.back().drop_value) {
+      const source_span& key = stack_.back().node.children.back().span;
+      return {key.line, key.column + key.length, 1};
+    }
+    return span_at(mark, 1);
+  }
+
   // Bytes a scalar occupies on its line, for the underline; 1 when it spans lines.
   std::uint32_t scalar_length(const YAML::Mark& mark, const std::string& value, bool plain) const {
     if (mark.pos < 0) return 1;
@@ -160,8 +179,13 @@ class tree_builder final : public YAML::EventHandler {
 
   void check_tag(const std::string& tag, source_span where, std::string_view allowed) {
     if (tag == tag_plain || tag == tag_quoted || tag == allowed) return;
+    // Show core-schema tags the way they are written: !!int, not tag:yaml.org,2002:int.
+    constexpr std::string_view core_prefix = "tag:yaml.org,2002:";
+    const std::string shown = std::string_view(tag).substr(0, core_prefix.size()) == core_prefix
+                                  ? "!!" + tag.substr(core_prefix.size())
+                                  : tag;
     sink_.report(diag::unsupported_tag, where,
-                 fmt::format("YAML tag '{}' is not supported; remove it", printable(tag)));
+                 fmt::format("YAML tag '{}' is not supported; remove it", printable(shown)));
   }
 
   void count_nodes(std::size_t n, source_span where) {

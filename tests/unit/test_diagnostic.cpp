@@ -42,6 +42,17 @@ TEST_CASE("the caret keeps tabs and stops at the end of the line", "[diagnostic]
         "     | \t^~\n");
 }
 
+TEST_CASE("the caret counts characters, not bytes, before the column", "[diagnostic]") {
+  loyalty::diagnostic d = sample();
+  d.line_text = "name: caf\xC3\xA9 x";  // "café": the é is two bytes
+  d.column = 13;                         // byte column of 'x'
+  d.length = 1;
+  CHECK(loyalty::render(d) ==
+        "shop.yaml:12:13: error[L0102]: unknown key 'tiers_typo'\n"
+        "  12 | name: caf\xC3\xA9 x\n"
+        "     |            ^\n");
+}
+
 TEST_CASE("a diagnostic without a position renders its headline only", "[diagnostic]") {
   loyalty::diagnostic d = sample();
   d.line = 0;

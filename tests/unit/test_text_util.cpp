@@ -24,6 +24,11 @@ TEST_CASE("closest_match suggests only close candidates", "[text]") {
   CHECK(closest_match("NAME", keys) == "name");  // case-insensitive exact match
   CHECK(closest_match("tiers_typo", keys).empty());
   CHECK(closest_match("x", keys).empty());
+  // Short words need an exact (case-insensitive) match: "PST" is not a typo of "EST".
+  constexpr std::array<std::string_view, 3> zones = {"EST", "UTC", "Europe/Berlin"};
+  CHECK(closest_match("PST", zones).empty());
+  CHECK(closest_match("utc", zones) == "UTC");
+  CHECK(closest_match("Europe/Berln", zones) == "Europe/Berlin");
   CHECK(did_you_mean("") == "");
   CHECK(did_you_mean("name") == " (did you mean 'name'?)");
 }
@@ -63,4 +68,7 @@ TEST_CASE("printable escapes control bytes and cuts long text", "[text]") {
   CHECK(printable("a\x01z") == "a\\x01z");
   CHECK(printable("abcdef", 3) == "abc...");
   CHECK(printable("short", 10) == "short");
+  // Cut before a character, never inside one: "é" is two bytes.
+  CHECK(printable("ab\xC3\xA9" "cd", 3) == "ab...");
+  CHECK(printable("ab\xC3\xA9" "cd", 4) == "ab\xC3\xA9...");
 }
