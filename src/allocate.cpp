@@ -7,12 +7,14 @@
 // L-th largest key is found by binary search over its value: O(n log W) without sorting.
 #include "loyalty/allocate.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/multiprecision/cpp_int.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace loyalty {
@@ -49,6 +51,24 @@ std::int64_t weight_units(decimal weight, decimal sum) noexcept {
 
 decimal make_units(std::int64_t units, int scale) noexcept {
   return decimal::from_units(units, scale).value;
+}
+
+/// floor(magnitude * weight / sum) and the remainder; both fit in 64 bits because
+/// weight <= sum. The product needs 128 bits only when it does not fit in 64.
+struct share {
+  std::int64_t floor;
+  std::int64_t remainder;
+};
+
+share share_of(std::int64_t magnitude, std::int64_t weight, std::int64_t sum) noexcept {
+  std::int64_t product = 0;
+  if (!__builtin_mul_overflow(magnitude, weight, &product)) {
+    return {product / sum, product % sum};
+  }
+  int128 quotient;
+  int128 remainder;
+  boost::multiprecision::divide_qr(int128(magnitude) * weight, int128(sum), quotient, remainder);
+  return {static_cast<std::int64_t>(quotient), static_cast<std::int64_t>(remainder)};
 }
 
 /// Number of keys strictly greater than `threshold`.
@@ -94,27 +114,25 @@ decimal_errc allocate(decimal total, std::span<const decimal> weights, remainder
   if (weights.empty() || out.size() != weights.size()) return decimal_errc::invalid_argument;
   decimal sum;
   if (const decimal_errc code = sum_weights(weights, sum); code != decimal_errc::ok) return code;
+  const std::int64_t magnitude = decimal::abs(total).units();
 
-  // |total| * w < 2^126: every intermediate below is exact in 128 bits.
-  const int128 magnitude = decimal::abs(total).units();
-  const int128 weight_sum = sum.units();
-  int128 floor_sum = 0;
+  // Pass 1: the keys, and how many units the floors leave over.
+  std::int64_t floor_sum = 0;  // <= magnitude
   for (std::size_t i = 0; i < weights.size(); ++i) {
     const std::int64_t weight = weight_units(weights[i], sum);
-    int128 share;
-    int128 remainder;
-    boost::multiprecision::divide_qr(magnitude * weight, weight_sum, share, remainder);
-    floor_sum += share;
+    const share s = share_of(magnitude, weight, sum.units());
+    floor_sum += s.floor;
     const bool by_order = policy == remainder_policy::in_order;
-    out[i] = make_units(by_order ? (weight != 0 ? 1 : 0) : static_cast<std::int64_t>(remainder), 0);
+    out[i] = make_units(by_order ? (weight != 0 ? 1 : 0) : s.remainder, 0);
   }
   // Each discarded remainder is below one unit, so fewer units are left than there are parts.
-  const auto leftover = static_cast<std::int64_t>(magnitude - floor_sum);
+  const std::int64_t leftover = magnitude - floor_sum;
   ensure(leftover >= 0 && static_cast<std::size_t>(leftover) < weights.size());
 
+  // Pass 2: floors plus one unit for the `leftover` largest keys, ties to the earlier part.
   const std::int64_t threshold = leftover > 0 ? leftover_threshold(out, leftover) : INT64_MAX;
   std::int64_t at_threshold = leftover - (leftover > 0 ? count_above(out, threshold) : 0);
-  int128 parts_sum = 0;
+  std::int64_t parts_sum = 0;
   for (std::size_t i = 0; i < weights.size(); ++i) {
     const std::int64_t key = out[i].units();
     bool extra = key > threshold;
@@ -122,10 +140,10 @@ decimal_errc allocate(decimal total, std::span<const decimal> weights, remainder
       extra = true;
       --at_threshold;
     }
-    const int128 share = magnitude * weight_units(weights[i], sum) / weight_sum + (extra ? 1 : 0);
-    parts_sum += share;
-    const auto units = static_cast<std::int64_t>(share);
-    out[i] = make_units(total.is_negative() ? -units : units, total.scale());
+    const std::int64_t weight = weight_units(weights[i], sum);
+    const std::int64_t part = share_of(magnitude, weight, sum.units()).floor + (extra ? 1 : 0);
+    parts_sum += part;
+    out[i] = make_units(total.is_negative() ? -part : part, total.scale());
   }
   ensure(parts_sum == magnitude && at_threshold == 0);
   return decimal_errc::ok;

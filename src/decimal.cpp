@@ -1,10 +1,11 @@
 // Exact fixed-point decimal arithmetic.
 //
-// Products, quotients and cross-scale operations are computed in
-// boost::multiprecision::checked_int128_t, which throws std::overflow_error instead of wrapping;
-// every entry point that uses it goes through `guarded`, which turns that exception into
-// decimal_errc::overflow so that the checked API stays noexcept. All rounding goes through one
-// function, `divide_rounded`.
+// Every operation first tries plain 64-bit arithmetic with overflow-checking builtins; when an
+// intermediate does not fit, it is redone exactly in boost::multiprecision::checked_int128_t,
+// which throws std::overflow_error instead of wrapping. Every entry point that uses it goes
+// through `guarded`, which turns that exception into decimal_errc::overflow so that the checked
+// API stays noexcept. All rounding goes through one function template, `divide_rounded`,
+// instantiated for both widths.
 #include "loyalty/decimal.hpp"
 
 #include <algorithm>
@@ -117,10 +118,16 @@ int128 widen(decimal value, int scale) noexcept {
   return int128(value.units()) * pow10(scale - value.scale());
 }
 
+template <typename Int>
+Int abs_value(const Int& value) {
+  return value < 0 ? Int(-value) : value;
+}
+
 /// Whether a truncated quotient must move one step away from zero. `rem_abs` is the non-zero
 /// discarded remainder, `den_abs` the divisor; both positive.
-bool round_away(const int128& rem_abs, const int128& den_abs, bool quotient_odd, bool negative,
-                rounding_mode mode) noexcept {
+template <typename Int>
+bool round_away(const Int& rem_abs, const Int& den_abs, bool quotient_odd, bool negative,
+                rounding_mode mode) {
   switch (mode) {
     case rounding_mode::down:
       return false;
@@ -137,22 +144,26 @@ bool round_away(const int128& rem_abs, const int128& den_abs, bool quotient_odd,
   }
   // Compare the remainder with the distance to the next multiple instead of doubling it, so
   // that no intermediate can overflow.
-  const int128 rest = den_abs - rem_abs;
+  const Int rest = den_abs - rem_abs;
   if (rem_abs != rest) return rem_abs > rest;
   if (mode == rounding_mode::half_up) return true;
   if (mode == rounding_mode::half_down) return false;
   return quotient_odd;
 }
 
-/// num / den (den != 0) rounded with `mode`: the only place where rounding happens.
-int128 divide_rounded(const int128& num, const int128& den, rounding_mode mode) {
-  int128 quotient;
-  int128 remainder;
-  boost::multiprecision::divide_qr(num, den, quotient, remainder);  // truncates toward zero
+/// num / den (den != 0) rounded with `mode`: the only place where rounding happens. With
+/// std::int64_t nothing overflows: den is never INT64_MIN (units or a power of ten), and a step
+/// away from zero is only taken when |den| >= 2, where |quotient| <= |num| / 2.
+template <typename Int>
+Int divide_rounded(const Int& num, const Int& den, rounding_mode mode) {
+  Int quotient = num / den;  // truncates toward zero
+  const Int remainder = num - quotient * den;
   if (remainder == 0) return quotient;
   const bool negative = (num < 0) != (den < 0);
   const bool odd = quotient % 2 != 0;
-  if (round_away(abs(remainder), abs(den), odd, negative, mode)) quotient += negative ? -1 : 1;
+  if (round_away(abs_value(remainder), abs_value(den), odd, negative, mode)) {
+    quotient += negative ? -1 : 1;
+  }
   return quotient;
 }
 
@@ -358,20 +369,34 @@ decimal_result decimal::mul(decimal a, decimal b) noexcept {
 
 decimal_result decimal::mul(decimal a, decimal b, int scale, rounding_mode mode) noexcept {
   if (!valid_scale(scale)) return failure(decimal_errc::invalid_scale);
+  const int dropped_digits = a.scale_ + b.scale_ - scale;
+  std::int64_t product = 0;
+  if (dropped_digits >= 0 && dropped_digits <= max_scale &&
+      !__builtin_mul_overflow(a.units_, b.units_, &product)) {
+    return from_narrow(divide_rounded(product, pow10(dropped_digits), mode), scale);
+  }
   return guarded([&] {
     const int exact_scale = a.scale_ + b.scale_;
-    const int128 product = int128(a.units_) * b.units_;  // < 2^126, exact
-    if (scale >= exact_scale) return from_wide(product * pow10(scale - exact_scale), scale);
-    return from_wide(divide_rounded(product, pow10_wide(exact_scale - scale), mode), scale);
+    const int128 exact = int128(a.units_) * b.units_;  // < 2^126
+    if (scale >= exact_scale) return from_wide(exact * pow10(scale - exact_scale), scale);
+    return from_wide(divide_rounded(exact, pow10_wide(exact_scale - scale), mode), scale);
   });
 }
 
 decimal_result decimal::div(decimal a, decimal b, int scale, rounding_mode mode) noexcept {
   if (!valid_scale(scale)) return failure(decimal_errc::invalid_scale);
   if (b.units_ == 0) return failure(decimal_errc::division_by_zero);
+  // units = a.units * 10^(scale + b.scale - a.scale) / b.units, exponent in -18..36.
+  const int exponent = scale + b.scale_ - a.scale_;
+  std::int64_t scaled = 0;
+  if (exponent >= 0 && exponent <= max_scale &&
+      !__builtin_mul_overflow(a.units_, pow10(exponent), &scaled)) {
+    return from_narrow(divide_rounded(scaled, b.units_, mode), scale);
+  }
+  if (exponent < 0 && !__builtin_mul_overflow(b.units_, pow10(-exponent), &scaled)) {
+    return from_narrow(divide_rounded(a.units_, scaled, mode), scale);
+  }
   return guarded([&] {
-    // units = a.units * 10^(scale + b.scale - a.scale) / b.units, exponent in -18..36.
-    const int exponent = scale + b.scale_ - a.scale_;
     if (exponent >= 0) {
       // If this product overflows 128 bits the quotient exceeds 2^64 anyway: overflow is right.
       const int128 numerator = int128(a.units_) * pow10_wide(exponent);
@@ -408,20 +433,28 @@ decimal_result decimal::rescale(int scale, rounding_mode mode) const noexcept {
     }
     return from_narrow(units, scale);
   }
-  return guarded([&] {
-    return from_wide(divide_rounded(int128(units_), pow10_wide(scale_ - scale), mode), scale);
-  });
+  return from_narrow(divide_rounded(units_, pow10(scale_ - scale), mode), scale);
 }
 
 decimal_result decimal::round_to_step(decimal step, rounding_mode mode) const noexcept {
   if (step.units_ == 0) return failure(decimal_errc::division_by_zero);
   if (step.units_ < 0) return failure(decimal_errc::invalid_argument);
   const int scale = std::max(scale_, step.scale_);
+  std::int64_t value = 0;
+  std::int64_t step_units = 0;
+  if (!__builtin_mul_overflow(units_, pow10(scale - scale_), &value) &&
+      !__builtin_mul_overflow(step.units_, pow10(scale - step.scale_), &step_units)) {
+    std::int64_t result = 0;  // the rounded multiple itself: overflow here is overflow
+    if (__builtin_mul_overflow(divide_rounded(value, step_units, mode), step_units, &result)) {
+      return failure(decimal_errc::overflow);
+    }
+    return from_narrow(result, scale);
+  }
   return guarded([&] {
-    const int128 step_units = widen(step, scale);
+    const int128 wide_step = widen(step, scale);
     // |quotient * step| <= |value| + step < 2^128: only the final range check can fail.
-    const int128 quotient = divide_rounded(widen(*this, scale), step_units, mode);
-    return from_wide(quotient * step_units, scale);
+    const int128 quotient = divide_rounded(widen(*this, scale), wide_step, mode);
+    return from_wide(quotient * wide_step, scale);
   });
 }
 
@@ -433,6 +466,12 @@ std::strong_ordering operator<=>(decimal a, decimal b) noexcept {
   if (a.scale_ == b.scale_) return a.units_ <=> b.units_;
   if (a.sign() != b.sign()) return a.sign() <=> b.sign();
   const int scale = std::max(a.scale_, b.scale_);
+  std::int64_t narrow_a = 0;
+  std::int64_t narrow_b = 0;
+  if (!__builtin_mul_overflow(a.units_, pow10(scale - a.scale_), &narrow_a) &&
+      !__builtin_mul_overflow(b.units_, pow10(scale - b.scale_), &narrow_b)) {
+    return narrow_a <=> narrow_b;
+  }
   const int128 x = widen(a, scale);
   const int128 y = widen(b, scale);
   if (x < y) return std::strong_ordering::less;

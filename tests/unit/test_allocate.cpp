@@ -113,6 +113,12 @@ TEST_CASE("allocation edge cases", "[allocate]") {
   CHECK(split(max.to_string(), near_max, remainder_policy::largest_remainder) ==
         texts{"9223372036854775806", "1"});
   CHECK(split("1.00", near_max, remainder_policy::largest_remainder) == texts{"1.00", "0.00"});
+  // max * w overflows 64 bits for every weight: remainders 4, 1, 5 (of 10), one unit left over.
+  const auto primes = weights({"2", "3", "5"});
+  CHECK(split(max.to_string(), primes, remainder_policy::largest_remainder) ==
+        texts{"1844674407370955161", "2767011611056432742", "4611686018427387904"});
+  CHECK(split(max.to_string(), primes, remainder_policy::in_order) ==
+        texts{"1844674407370955162", "2767011611056432742", "4611686018427387903"});
 }
 
 TEST_CASE("allocation errors", "[allocate]") {
@@ -148,8 +154,9 @@ TEST_CASE("the vector form throws decimal_error", "[allocate]") {
 }
 
 TEST_CASE("remainder policy names round-trip exactly", "[allocate]") {
-  CHECK(loyalty::to_string(remainder_policy::in_order) == "in_order");
-  CHECK(loyalty::to_string(remainder_policy::largest_remainder) == "largest_remainder");
+  CHECK(std::string(loyalty::to_string(remainder_policy::in_order)) == "in_order");
+  CHECK(std::string(loyalty::to_string(remainder_policy::largest_remainder)) ==
+        "largest_remainder");
   CHECK(loyalty::parse_remainder_policy("in_order") == remainder_policy::in_order);
   CHECK(loyalty::parse_remainder_policy("largest_remainder") ==
         remainder_policy::largest_remainder);

@@ -33,7 +33,7 @@ TEST_CASE("find_currency returns the ISO numeric code and minor units", "[curren
     INFO(e.code);
     const loyalty::currency* found = loyalty::find_currency(e.code);
     REQUIRE(found != nullptr);
-    CHECK(found->code == e.code);
+    CHECK(std::string(found->code) == std::string(e.code));
     CHECK(found->numeric == e.numeric);
     CHECK(found->minor_units == e.minor_units);
   }
@@ -63,7 +63,7 @@ TEST_CASE("the currency table is sorted, unique and complete in its exponents", 
     INFO(c.code);
     REQUIRE(c.code.size() == 3);
     for (const char letter : c.code) CHECK((letter >= 'A' && letter <= 'Z'));
-    if (i > 0) CHECK(all[i - 1].code < c.code);
+    if (i > 0) CHECK(std::string(all[i - 1].code) < std::string(c.code));
     CHECK(numerics.insert(c.numeric).second);
     CHECK(c.numeric > 0);
     CHECK(c.numeric < 1000);
