@@ -24,8 +24,9 @@ point_types:
 
 // The largest program the current schema allows: 64 point types over 8 currencies.
 std::string largest_program() {
-  std::string text = "name: Big\nversion: \"1\"\ntime_zone: America/New_York\n"
-                     "currencies: [USD, EUR, GBP, JPY, KWD, CHF, SEK, PLN]\npoint_types:\n";
+  std::string text =
+      "name: Big\nversion: \"1\"\ntime_zone: America/New_York\n"
+      "currencies: [USD, EUR, GBP, JPY, KWD, CHF, SEK, PLN]\npoint_types:\n";
   const char* codes[] = {"USD", "EUR", "GBP", "JPY", "KWD", "CHF", "SEK", "PLN"};
   for (int i = 0; i < 64; ++i) {
     text += fmt::format("  - id: wallet_{}\n    name: Wallet {}\n    rounding: half_even\n", i, i);
@@ -44,10 +45,14 @@ void load(benchmark::State& state, const std::string& text) {
                           static_cast<std::int64_t>(text.size()));
 }
 
-void BM_load_example_program(benchmark::State& state) { load(state, shop); }
+void BM_load_example_program(benchmark::State& state) {
+  load(state, shop);
+}
 BENCHMARK(BM_load_example_program);
 
-void BM_load_64_point_types(benchmark::State& state) { load(state, largest_program()); }
+void BM_load_64_point_types(benchmark::State& state) {
+  load(state, largest_program());
+}
 BENCHMARK(BM_load_64_point_types);
 
 }  // namespace

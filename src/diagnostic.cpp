@@ -20,7 +20,9 @@ static_assert(std::is_sorted(catalog.begin(), catalog.end(),
                              [](const auto& a, const auto& b) { return a.code < b.code; }),
               "keep the diagnostic table sorted by code");
 
-bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+bool is_continuation_byte(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
 
 // The caret line under a source line. Columns count bytes; the caret line counts characters (one
 // per UTF-8 sequence) and keeps tabs, so the caret lands under the right character.
@@ -33,8 +35,8 @@ std::string caret_line(std::string_view line_text, std::uint32_t column, std::ui
   }
   out += '^';
   // Underline the rest of the span, at most to the end of the line.
-  const std::size_t end = std::min<std::size_t>(begin + std::max<std::uint32_t>(length, 1),
-                                                line_text.size());
+  const std::size_t end =
+      std::min<std::size_t>(begin + std::max<std::uint32_t>(length, 1), line_text.size());
   for (std::size_t i = begin + 1; i < end; ++i) {
     if (!is_continuation_byte(line_text[i])) out += '~';
   }
@@ -86,11 +88,15 @@ bool has_errors(std::span<const diagnostic> ds) noexcept {
                      [](const diagnostic& d) { return d.level == severity::error; });
 }
 
-std::span<const diagnostic_info> diagnostic_catalog() noexcept { return catalog; }
+std::span<const diagnostic_info> diagnostic_catalog() noexcept {
+  return catalog;
+}
 
 namespace internal {
 
-const diagnostic_info& info(diag id) noexcept { return catalog[static_cast<std::size_t>(id)]; }
+const diagnostic_info& info(diag id) noexcept {
+  return catalog[static_cast<std::size_t>(id)];
+}
 
 }  // namespace internal
 

@@ -8,6 +8,7 @@
 #include "loyalty/diagnostic.hpp"
 
 // X(code, severity, enumerator, title)
+// clang-format off
 #define LOYALTY_DIAGNOSTICS(X)                                                      \
   X(L0001, error, file_unreadable, "file cannot be read")                           \
   X(L0002, error, source_too_large, "source too large")                             \
@@ -35,6 +36,7 @@
   X(L0202, error, unknown_currency, "unknown currency")                             \
   X(L0203, error, undeclared_currency, "currency not declared")                     \
   X(L0204, warning, scale_below_minor_unit, "scale below the currency's minor unit")
+// clang-format on
 
 namespace loyalty::internal {
 

@@ -119,8 +119,8 @@ void program_builder::currencies(const raw_node* node, program& out) {
   if (node == nullptr || !reader_.expect(*node, internal::node_kind::sequence, "'currencies'")) {
     return;
   }
-  const std::size_t n = internal::bounded_size(reader_, *node, limits_.max_currencies,
-                                               "'currencies'");
+  const std::size_t n =
+      internal::bounded_size(reader_, *node, limits_.max_currencies, "'currencies'");
   for (std::size_t i = 0; i < n; ++i) {
     const raw_node& item = node->children[i];
     std::optional<std::string> code = reader_.text(&item, "a currency");
@@ -157,8 +157,8 @@ void program_builder::point_types(const raw_node* node, program& out) {
                           "'point_types' must list at least one point type");
     return;
   }
-  const std::size_t n = internal::bounded_size(reader_, *node, limits_.max_point_types,
-                                               "'point_types'");
+  const std::size_t n =
+      internal::bounded_size(reader_, *node, limits_.max_point_types, "'point_types'");
   std::unordered_map<std::string_view, std::uint32_t> first_line;
   for (std::size_t i = 0; i < n; ++i) {
     const raw_node& item = node->children[i];
@@ -179,14 +179,13 @@ void program_builder::point_types(const raw_node* node, program& out) {
   }
 }
 
-std::optional<point_type> program_builder::one_point_type(const raw_node& node,
-                                                          std::size_t index, const program& out) {
+std::optional<point_type> program_builder::one_point_type(const raw_node& node, std::size_t index,
+                                                          const program& out) {
   // Name the point type by its id in every message, even before the id is checked.
   const raw_node* id_node = node.is_mapping() ? internal::find_value(node, "id") : nullptr;
-  const std::string what =
-      id_node != nullptr && id_node->is_scalar()
-          ? fmt::format("point type '{}'", internal::printable(id_node->text))
-          : fmt::format("point type #{}", index + 1);
+  const std::string what = id_node != nullptr && id_node->is_scalar()
+                               ? fmt::format("point type '{}'", internal::printable(id_node->text))
+                               : fmt::format("point type #{}", index + 1);
   map_reader m(reader_, node, what);
   if (!m.valid()) return std::nullopt;
   point_type t;

@@ -72,8 +72,7 @@ std::optional<std::int64_t> schema_reader::integer(const raw_node* node, std::st
   const char* last = s.data() + s.size();
   if (first != last && *first == '+') ++first;
   const auto [end, ec] = std::from_chars(first, last, value);
-  if (!node->plain || s.empty() || ec != std::errc() || end != last || value < min ||
-      value > max) {
+  if (!node->plain || s.empty() || ec != std::errc() || end != last || value < min || value > max) {
     sink_.report(diag::invalid_integer, node->span,
                  fmt::format("{} must be a whole number from {} to {}, not '{}'", what, min, max,
                              printable(s)));
@@ -139,9 +138,9 @@ void map_reader::finish() {
 std::size_t bounded_size(schema_reader& reader, const raw_node& list, std::size_t max_items,
                          std::string_view what) {
   if (list.size() <= max_items) return list.size();
-  reader.sink().report(diag::too_many_items, list.children[max_items].span,
-                       fmt::format("{} has {} items; the limit is {}", what, list.size(),
-                                   max_items));
+  reader.sink().report(
+      diag::too_many_items, list.children[max_items].span,
+      fmt::format("{} has {} items; the limit is {}", what, list.size(), max_items));
   return max_items;
 }
 

@@ -40,8 +40,8 @@ class schema_reader {
   /// An id: lower-case ASCII letter, then letters, digits or '_', at most max_id_bytes.
   std::optional<std::string> id(const raw_node* node, std::string_view what);
   /// A plain base-10 integer in [min, max].
-  std::optional<std::int64_t> integer(const raw_node* node, std::string_view what,
-                                      std::int64_t min, std::int64_t max);
+  std::optional<std::int64_t> integer(const raw_node* node, std::string_view what, std::int64_t min,
+                                      std::int64_t max);
   /// One of `choices` (by name), with a "did you mean" and the list of choices on error.
   template <typename E>
   std::optional<E> choice(const raw_node* node, std::string_view what,

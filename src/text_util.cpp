@@ -35,7 +35,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t li
 namespace {
 
 // ASCII only: independent of the C locale, so suggestions are the same on every machine.
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool equal_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {

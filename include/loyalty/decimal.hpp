@@ -58,7 +58,8 @@ std::string_view to_string(decimal_errc code) noexcept;
 /// Thrown by the throwing API; `what()` names the operation and the operands.
 class decimal_error : public std::runtime_error {
  public:
-  decimal_error(decimal_errc code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  decimal_error(decimal_errc code, const std::string& what)
+      : std::runtime_error(what), code_(code) {}
   decimal_errc code() const noexcept { return code_; }
 
  private:

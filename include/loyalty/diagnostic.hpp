@@ -26,14 +26,14 @@ std::string_view to_string(severity level) noexcept;
 
 /// One problem found in a source.
 struct diagnostic {
-  std::string code;            ///< stable code, e.g. "L0102"
+  std::string code;  ///< stable code, e.g. "L0102"
   severity level = severity::error;
-  std::string source;          ///< the source name given to the loader, e.g. "shop.yaml"
-  std::uint32_t line = 0;      ///< 1-based; 0 when the problem has no position (e.g. empty file)
-  std::uint32_t column = 0;    ///< 1-based byte column in the line; 0 when unknown
-  std::uint32_t length = 1;    ///< number of columns the problem spans (for the underline)
-  std::string message;         ///< one sentence, no trailing period
-  std::string line_text;       ///< the source line, without its line break; empty when unknown
+  std::string source;        ///< the source name given to the loader, e.g. "shop.yaml"
+  std::uint32_t line = 0;    ///< 1-based; 0 when the problem has no position (e.g. empty file)
+  std::uint32_t column = 0;  ///< 1-based byte column in the line; 0 when unknown
+  std::uint32_t length = 1;  ///< number of columns the problem spans (for the underline)
+  std::string message;       ///< one sentence, no trailing period
+  std::string line_text;     ///< the source line, without its line break; empty when unknown
 
   friend bool operator==(const diagnostic&, const diagnostic&) = default;
 };
@@ -53,9 +53,9 @@ bool has_errors(std::span<const diagnostic> ds) noexcept;
 
 /// What a diagnostic code means, for documentation and tools.
 struct diagnostic_info {
-  std::string_view code;     ///< "L0102"
-  severity level;            ///< the severity it is always reported with
-  std::string_view title;    ///< "unknown key"
+  std::string_view code;   ///< "L0102"
+  severity level;          ///< the severity it is always reported with
+  std::string_view title;  ///< "unknown key"
 };
 
 /// Every code the library can report, sorted by code.

@@ -28,9 +28,9 @@ namespace loyalty {
 
 /// A kind of balance a customer holds: points, cashback money, bonus money, free-bet credit.
 struct point_type {
-  std::string id;                 ///< identifier used by rules, e.g. "points"
-  std::string name;               ///< display name; defaults to the id
-  int scale = 0;                  ///< fractional digits kept for amounts of this type
+  std::string id;    ///< identifier used by rules, e.g. "points"
+  std::string name;  ///< display name; defaults to the id
+  int scale = 0;     ///< fractional digits kept for amounts of this type
   rounding_mode rounding = rounding_mode::floor;  ///< how earned amounts are rounded to scale
   const currency* money = nullptr;  ///< the currency for money wallets; nullptr for points
 

@@ -82,7 +82,9 @@ int usage_error(std::string_view command_name, std::string_view message) {
   return exit_usage;
 }
 
-bool is_help(std::string_view arg) noexcept { return arg == "-h" || arg == "--help"; }
+bool is_help(std::string_view arg) noexcept {
+  return arg == "-h" || arg == "--help";
+}
 
 read_status read_file(const std::string& path, std::size_t max_bytes, std::string& out,
                       std::string& error) {

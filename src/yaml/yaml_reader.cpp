@@ -364,19 +364,19 @@ bool read_yaml(std::string_view text, const load_limits& limits, diagnostic_sink
       parser.HandleNextDocument(probe);
     } catch (const stop_parsing&) {
       const YAML::Mark& m = probe.mark();
-      sink.report(diag::several_documents,
-                  {static_cast<std::uint32_t>(m.line + 1), static_cast<std::uint32_t>(m.column + 1),
-                   3},
-                  "a program is one YAML document; a second one starts here");
+      sink.report(
+          diag::several_documents,
+          {static_cast<std::uint32_t>(m.line + 1), static_cast<std::uint32_t>(m.column + 1), 3},
+          "a program is one YAML document; a second one starts here");
       return false;
     }
   } catch (const stop_parsing&) {
     return false;
   } catch (const YAML::Exception& e) {
-    const source_span where =
-        e.mark.line < 0 ? source_span{}
-                        : source_span{static_cast<std::uint32_t>(e.mark.line) + 1,
-                                      static_cast<std::uint32_t>(e.mark.column) + 1, 1};
+    const source_span where = e.mark.line < 0
+                                  ? source_span{}
+                                  : source_span{static_cast<std::uint32_t>(e.mark.line) + 1,
+                                                static_cast<std::uint32_t>(e.mark.column) + 1, 1};
     sink.report(diag::yaml_syntax, where, fmt::format("YAML syntax error: {}", e.msg));
     return false;
   } catch (const std::bad_alloc&) {

@@ -45,7 +45,7 @@ TEST_CASE("the caret keeps tabs and stops at the end of the line", "[diagnostic]
 TEST_CASE("the caret counts characters, not bytes, before the column", "[diagnostic]") {
   loyalty::diagnostic d = sample();
   d.line_text = "name: caf\xC3\xA9 x";  // "café": the é is two bytes
-  d.column = 13;                         // byte column of 'x'
+  d.column = 13;                        // byte column of 'x'
   d.length = 1;
   CHECK(loyalty::render(d) ==
         "shop.yaml:12:13: error[L0102]: unknown key 'tiers_typo'\n"
@@ -93,8 +93,8 @@ TEST_CASE("the catalog is sorted, unique and well-formed", "[diagnostic]") {
     CHECK_FALSE(catalog[i].title.empty());
     if (i > 0) CHECK(catalog[i - 1].code < catalog[i].code);
   }
-  const auto l0204 = std::find_if(catalog.begin(), catalog.end(),
-                                  [](const auto& i) { return i.code == "L0204"; });
+  const auto l0204 =
+      std::find_if(catalog.begin(), catalog.end(), [](const auto& i) { return i.code == "L0204"; });
   REQUIRE(l0204 != catalog.end());
   CHECK(l0204->level == loyalty::severity::warning);
 }

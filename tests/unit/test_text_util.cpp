@@ -48,13 +48,13 @@ TEST_CASE("find_invalid_utf8 rejects every ill-formed sequence", "[text]") {
   CHECK(find_invalid_utf8("plain ascii") == npos);
   CHECK(find_invalid_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x8E\x81") == npos);
   CHECK(find_invalid_utf8("a\xFF") == 1);
-  CHECK(find_invalid_utf8("a\xC0\xAF") == 1);          // overlong '/'
-  CHECK(find_invalid_utf8("\xE0\x80\xAF") == 0);       // overlong
-  CHECK(find_invalid_utf8("\xED\xA0\x80") == 0);       // surrogate U+D800
-  CHECK(find_invalid_utf8("\xF4\x90\x80\x80") == 0);   // above U+10FFFF
-  CHECK(find_invalid_utf8("ab\xC3") == 2);             // truncated
-  CHECK(find_invalid_utf8("\xE2\x82x") == 0);          // bad continuation
-  CHECK(find_invalid_utf8("\x80") == 0);               // lone continuation
+  CHECK(find_invalid_utf8("a\xC0\xAF") == 1);         // overlong '/'
+  CHECK(find_invalid_utf8("\xE0\x80\xAF") == 0);      // overlong
+  CHECK(find_invalid_utf8("\xED\xA0\x80") == 0);      // surrogate U+D800
+  CHECK(find_invalid_utf8("\xF4\x90\x80\x80") == 0);  // above U+10FFFF
+  CHECK(find_invalid_utf8("ab\xC3") == 2);            // truncated
+  CHECK(find_invalid_utf8("\xE2\x82x") == 0);         // bad continuation
+  CHECK(find_invalid_utf8("\x80") == 0);              // lone continuation
 }
 
 TEST_CASE("find_control_character allows tab, LF and CR only", "[text]") {
@@ -69,6 +69,10 @@ TEST_CASE("printable escapes control bytes and cuts long text", "[text]") {
   CHECK(printable("abcdef", 3) == "abc...");
   CHECK(printable("short", 10) == "short");
   // Cut before a character, never inside one: "é" is two bytes.
-  CHECK(printable("ab\xC3\xA9" "cd", 3) == "ab...");
-  CHECK(printable("ab\xC3\xA9" "cd", 4) == "ab\xC3\xA9...");
+  CHECK(printable("ab\xC3\xA9"
+                  "cd",
+                  3) == "ab...");
+  CHECK(printable("ab\xC3\xA9"
+                  "cd",
+                  4) == "ab\xC3\xA9...");
 }
