@@ -35,7 +35,14 @@
   X(L0201, error, unknown_time_zone, "unknown time zone")                           \
   X(L0202, error, unknown_currency, "unknown currency")                             \
   X(L0203, error, undeclared_currency, "currency not declared")                     \
-  X(L0204, warning, scale_below_minor_unit, "scale below the currency's minor unit")
+  X(L0204, warning, scale_below_minor_unit, "scale below the currency's minor unit")         \
+  X(L0301, error, expression_syntax, "expression syntax error")                               \
+  X(L0302, error, unknown_name, "unknown name")                                               \
+  X(L0303, error, type_mismatch, "type mismatch")                                             \
+  X(L0304, error, bad_call, "unknown function or wrong arguments")                            \
+  X(L0305, error, expression_limit, "expression too large")                                   \
+  X(L0306, error, unknown_enum_value, "unknown enum value")                                   \
+  X(L0307, warning, unreachable, "unreachable branch")
 // clang-format on
 
 namespace loyalty::internal {

@@ -1,0 +1,212 @@
+// The expression language: small, typed, exact expressions inside rule files.
+//
+//   order.total >= 50 and customer.tier in ['gold', 'platinum']
+//   floor(order.total / 10) * (if customer.tier == 'platinum' then 2 else 1.5)
+//
+// An expression is compiled once against a schema (the fields an event and a customer carry, and
+// their types); every problem is a diagnostic pointing at the offending token. Evaluation reads
+// the field values the host put in an `expression_input`, allocates nothing and hashes no strings.
+//
+//   loyalty::schema s;
+//   s.add_enum("tier", {"bronze", "silver", "gold", "platinum"});
+//   s.add_field("order.total", loyalty::field_type::decimal(2));
+//   s.add_field("customer.tier", loyalty::field_type::enumeration("tier"));
+//
+//   auto compiled = loyalty::compile_expression("order.total >= 50", s, "rule.when");
+//   loyalty::expression_input in(s);
+//   in.set(s.find_field("order.total")->slot, loyalty::decimal::parse("60.00").value_or_throw());
+//   loyalty::value v;
+//   compiled.expression->evaluate(in, v);   // v.as_bool() == true
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "loyalty/decimal.hpp"
+#include "loyalty/diagnostic.hpp"
+
+namespace loyalty {
+
+/// The kinds of values an expression computes with.
+enum class value_kind : std::uint8_t {
+  null,
+  boolean,
+  integer,
+  decimal,
+  string,
+  enumeration,
+};
+// Dates, timestamps, durations and lists of records join with the calendar module and the
+// bounded list functions.
+
+/// "decimal", "text", ...: for messages.
+std::string_view to_string(value_kind kind) noexcept;
+
+/// The declared type of a field: a kind plus its parameters, and whether it may be missing.
+struct field_type {
+  value_kind kind = value_kind::null;
+  std::int8_t scale = 0;          ///< decimal: the fractional digits values are kept at
+  std::uint16_t enum_index = 0;   ///< enumeration: index into schema::enums()
+  bool optional = false;          ///< may be null (missing) at evaluation
+  std::string enum_name;          ///< enumeration: the enum's name, resolved by add_field
+
+  static field_type boolean() { return {value_kind::boolean, 0, 0, false, {}}; }
+  static field_type integer() { return {value_kind::integer, 0, 0, false, {}}; }
+  static field_type decimal(int scale) {
+    return {value_kind::decimal, static_cast<std::int8_t>(scale), 0, false, {}};
+  }
+  static field_type string() { return {value_kind::string, 0, 0, false, {}}; }
+  static field_type enumeration(std::string_view name) {
+    return {value_kind::enumeration, 0, 0, false, std::string(name)};
+  }
+  /// The same type, allowed to be missing.
+  field_type or_null() const {
+    field_type t = *this;
+    t.optional = true;
+    return t;
+  }
+};
+
+/// A declared set of names, e.g. tier = {bronze, silver, gold, platinum}.
+struct enum_type {
+  std::string name;
+  std::vector<std::string> values;  ///< in declaration order; the index is the value's code
+};
+
+/// A field an expression may read, e.g. "order.total"; resolved to `slot` at compile time.
+struct field_decl {
+  std::string path;
+  field_type type;
+  std::uint32_t slot = 0;
+};
+
+/// The fields and enums expressions are checked against. Built once, at load time.
+class schema {
+ public:
+  /// Declares an enum; returns false (and changes nothing) when the name exists or a value repeats.
+  bool add_enum(std::string_view name, std::vector<std::string> values);
+  /// Declares a field ("order.total"); returns false when the path exists, is not dotted
+  /// identifiers, or names an unknown enum.
+  bool add_field(std::string_view path, field_type type);
+
+  const field_decl* find_field(std::string_view path) const noexcept;
+  const enum_type* find_enum(std::string_view name) const noexcept;
+  std::span<const field_decl> fields() const noexcept { return fields_; }
+  std::span<const enum_type> enums() const noexcept { return enums_; }
+  /// The code of `value` in enum `enum_index`, or -1.
+  int enum_code(std::uint16_t enum_index, std::string_view value) const noexcept;
+
+ private:
+  std::vector<field_decl> fields_;
+  std::vector<enum_type> enums_;
+};
+
+/// One value during evaluation: 16 bytes, trivially copyable. Text points into the host's
+/// memory or the compiled expression's constants; it is never copied.
+class value {
+ public:
+  constexpr value() noexcept = default;
+  static value of_bool(bool b) noexcept { return value(value_kind::boolean, b ? 1 : 0, 0, 0); }
+  static value of_int(std::int64_t i) noexcept { return value(value_kind::integer, i, 0, 0); }
+  static value of_decimal(decimal d) noexcept {
+    return value(value_kind::decimal, d.units(), static_cast<std::uint8_t>(d.scale()), 0);
+  }
+  static value of_enum(int code) noexcept { return value(value_kind::enumeration, code, 0, 0); }
+  /// Text; `text` must outlive every evaluation that reads it.
+  static value of_string(std::string_view text) noexcept;
+
+  value_kind kind() const noexcept { return kind_; }
+  bool is_null() const noexcept { return kind_ == value_kind::null; }
+  bool as_bool() const noexcept { return bits_ != 0; }
+  std::int64_t as_int() const noexcept { return bits_; }
+  decimal as_decimal() const noexcept;
+  int as_enum() const noexcept { return static_cast<int>(bits_); }
+  std::string_view as_string() const noexcept;
+
+ private:
+  constexpr value(value_kind kind, std::int64_t bits, std::uint8_t scale,
+                  std::uint32_t length) noexcept
+      : bits_(bits), length_(length), kind_(kind), scale_(scale) {}
+
+  std::int64_t bits_ = 0;      // bool, integer, decimal units, enum code, or text pointer
+  std::uint32_t length_ = 0;   // text length
+  value_kind kind_ = value_kind::null;
+  std::uint8_t scale_ = 0;     // decimal scale
+};
+
+/// The field values of one evaluation, by slot. Reused across events: set what changed.
+class expression_input {
+ public:
+  explicit expression_input(const schema& s) : values_(s.fields().size()) {}
+  void set(std::uint32_t slot, value v) noexcept { values_[slot] = v; }
+  void set(std::uint32_t slot, decimal d) noexcept { values_[slot] = value::of_decimal(d); }
+  void clear(std::uint32_t slot) noexcept { values_[slot] = value(); }
+  const value& get(std::uint32_t slot) const noexcept { return values_[slot]; }
+  std::size_t size() const noexcept { return values_.size(); }
+
+ private:
+  std::vector<value> values_;
+};
+
+/// Why an evaluation produced no value. Returned, never thrown.
+enum class eval_status : std::uint8_t {
+  ok,
+  overflow,          ///< a decimal result does not fit
+  division_by_zero,
+  missing_field,     ///< a required field was not set (the host broke the schema's contract)
+  type_mismatch,     ///< an input value of the wrong kind (the host broke the schema's contract)
+  iteration_limit,
+};
+
+std::string_view to_string(eval_status status) noexcept;
+
+/// Limits on what an expression may be; exceeding one is a diagnostic.
+struct expression_limits {
+  std::size_t max_length = 4096;     ///< characters of source text
+  std::uint32_t max_depth = 64;      ///< nesting of operators and calls
+  std::size_t max_list_literal = 256;
+};
+
+/// A checked, compiled expression. Immutable; evaluate() may run in many threads at once.
+class compiled_expression {
+ public:
+  ~compiled_expression();
+  compiled_expression(const compiled_expression&) = delete;
+  compiled_expression& operator=(const compiled_expression&) = delete;
+
+  /// The static type of the result.
+  field_type result_type() const noexcept;
+  /// Evaluates against `input`. Allocates nothing.
+  eval_status evaluate(const expression_input& input, value& out) const noexcept;
+
+  struct impl;
+  explicit compiled_expression(std::unique_ptr<impl> p);
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+/// Where the expression's text sits in a source file, so that diagnostics point inside it.
+struct expression_origin {
+  std::string source;           ///< file name for diagnostics
+  std::uint32_t line = 1;       ///< 1-based line of the expression's first character
+  std::uint32_t column = 1;     ///< 1-based byte column of the expression's first character
+  std::string line_text;        ///< that source line, for the caret (optional)
+};
+
+struct compile_result {
+  std::unique_ptr<compiled_expression> expression;  ///< null when there was an error
+  std::vector<diagnostic> diagnostics;
+};
+
+/// Parses, checks and compiles `text` against `s`. Never throws on bad input.
+compile_result compile_expression(std::string_view text, const schema& s,
+                                  const expression_origin& origin = {},
+                                  const expression_limits& limits = {});
+
+}  // namespace loyalty

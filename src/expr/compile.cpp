@@ -1,0 +1,701 @@
+// Check and compile phases of the expression language: resolves names to slots, types every
+// node, reports every problem it can as a diagnostic pointing into the expression text, and
+// emits the flat node array that evaluate.cpp runs.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <optional>
+
+#include "diagnostic_codes.hpp"
+#include "expr/ast.hpp"
+#include "expr/program.hpp"
+#include "text_util.hpp"
+
+namespace loyalty {
+
+namespace internal::expr {
+
+namespace {
+
+/// The static type of a node.
+struct type_info {
+  value_kind kind = value_kind::null;
+  bool nullable = false;
+  std::uint16_t enum_index = 0;
+  std::int8_t scale = 0;       // decimal: fractional digits of the values it produces
+  bool scratch_text = false;   // text made by lower()/upper(), valid only inside the evaluation
+};
+
+bool is_numeric(value_kind k) { return k == value_kind::integer || k == value_kind::decimal; }
+
+struct typed {
+  std::uint32_t index = 0;
+  type_info type;
+  const ast_node* ast = nullptr;
+};
+
+constexpr std::array<std::string_view, 12> function_names = {
+    "abs", "ceil", "clamp", "contains", "ends_with", "floor",
+    "lower", "max", "min", "round", "starts_with", "upper"};
+
+constexpr std::array<std::pair<std::string_view, rounding_mode>, 7> rounding_modes = {{
+    {"half_even", rounding_mode::half_even},
+    {"half_up", rounding_mode::half_up},
+    {"half_down", rounding_mode::half_down},
+    {"down", rounding_mode::down},
+    {"up", rounding_mode::up},
+    {"floor", rounding_mode::floor},
+    {"ceiling", rounding_mode::ceiling},
+}};
+
+/// Digits kept by a bare `a / b`: enough for the usual "spend / 10" before an explicit round.
+constexpr int extra_division_digits = 6;
+
+std::string type_name(const type_info& t, const schema& s) {
+  std::string name = t.kind == value_kind::enumeration && t.enum_index < s.enums().size()
+                         ? fmt::format("enum {}", s.enums()[t.enum_index].name)
+                         : std::string(to_string(t.kind));
+  return t.nullable && t.kind != value_kind::null ? name + " (may be missing)" : name;
+}
+
+class checker {
+ public:
+  checker(std::string_view text, const schema& s, const expression_origin& origin,
+          compiled_expression::impl& out, std::vector<diagnostic>& diags)
+      : text_(text), schema_(s), origin_(origin), out_(out), diags_(diags) {}
+
+  std::optional<typed> check(const ast_node& n) {
+    switch (n.op) {
+      case node_op::literal_null:
+        return constant(n, value(), {value_kind::null, true, 0, 0, false});
+      case node_op::literal_bool:
+        return constant(n, value::of_bool(n.bool_value), {value_kind::boolean});
+      case node_op::literal_number:
+        return number(n);
+      case node_op::literal_string:
+        return constant(n, value::of_string(intern(n.text)), {value_kind::string});
+      case node_op::name:
+        return name(n);
+      case node_op::list:
+        report(diag::type_mismatch, n.span, "a list can only follow 'in' or 'not in'");
+        return std::nullopt;
+      case node_op::lambda:
+        report(diag::bad_call, n.span, "'x -> ...' is only allowed as an argument of a list function");
+        return std::nullopt;
+      case node_op::call:
+        return call(n);
+      case node_op::negate:
+        return negate(n);
+      case node_op::logical_not:
+      case node_op::logical_and:
+      case node_op::logical_or:
+        return logical(n);
+      case node_op::coalesce:
+        return coalesce(n);
+      case node_op::add:
+      case node_op::subtract:
+      case node_op::multiply:
+      case node_op::divide:
+      case node_op::remainder:
+        return arithmetic(n);
+      case node_op::equal:
+      case node_op::not_equal:
+      case node_op::less:
+      case node_op::less_equal:
+      case node_op::greater:
+      case node_op::greater_equal:
+        return comparison(n);
+      case node_op::in:
+      case node_op::not_in:
+        return membership(n);
+      case node_op::conditional:
+        return conditional(n);
+    }
+    return std::nullopt;
+  }
+
+  void report(diag id, text_span where, std::string message) {
+    const diagnostic_info& i = info(id);
+    diagnostic d;
+    d.code = std::string(i.code);
+    d.level = i.level;
+    d.source = origin_.source;
+    // Position inside the text: lines after the first start at column 1 of the expression.
+    const std::string_view before = text_.substr(0, std::min<std::size_t>(where.begin, text_.size()));
+    const std::size_t newlines = static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
+    const std::size_t line_start = newlines == 0 ? 0 : before.rfind('\n') + 1;
+    d.line = origin_.line + static_cast<std::uint32_t>(newlines);
+    d.column = static_cast<std::uint32_t>(where.begin - line_start) + (newlines == 0 ? origin_.column : 1);
+    d.length = std::max<std::uint32_t>(1, where.end - where.begin);
+    if (newlines == 0 && !origin_.line_text.empty()) {
+      d.line_text = origin_.line_text;
+    } else {
+      const std::size_t end = text_.find('\n', line_start);
+      d.line_text = std::string(text_.substr(line_start, end == std::string_view::npos ? end : end - line_start));
+    }
+    d.message = std::move(message);
+    diags_.push_back(std::move(d));
+  }
+
+  std::string describe(const type_info& t) const { return type_name(t, schema_); }
+
+ private:
+  // --- emitting -------------------------------------------------------------------------------
+
+  std::uint32_t emit(node n) {
+    out_.nodes.push_back(n);
+    return static_cast<std::uint32_t>(out_.nodes.size() - 1);
+  }
+
+  std::string_view intern(const std::string& text) {
+    out_.strings.push_back(std::make_unique<std::string>(text));
+    return *out_.strings.back();
+  }
+
+  std::optional<typed> constant(const ast_node& a, value v, type_info t) {
+    node n;
+    n.code = op::constant;
+    n.constant = v;
+    return typed{emit(n), t, &a};
+  }
+
+  // --- leaves ---------------------------------------------------------------------------------
+
+  std::optional<typed> number(const ast_node& a) {
+    if (a.number.scale() == 0) return constant(a, value::of_int(a.number.units()), {value_kind::integer});
+    type_info t{value_kind::decimal};
+    t.scale = static_cast<std::int8_t>(a.number.scale());
+    return constant(a, value::of_decimal(a.number), t);
+  }
+
+  std::optional<typed> name(const ast_node& a) {
+    const field_decl* f = schema_.find_field(a.text);
+    if (f == nullptr) {
+      std::vector<std::string_view> paths;
+      for (const field_decl& d : schema_.fields()) paths.emplace_back(d.path);
+      const std::string_view hint = closest_match(a.text, paths);
+      report(diag::unknown_name, a.name_span,
+             fmt::format("unknown field '{}'{}", printable(a.text),
+                         hint.empty() ? std::string() : did_you_mean(hint)));
+      return std::nullopt;
+    }
+    node n;
+    n.code = op::field;
+    n.slot = f->slot;
+    type_info t{f->type.kind, f->type.optional, f->type.enum_index, f->type.scale};
+    return typed{emit(n), t, &a};
+  }
+
+  // --- operators ------------------------------------------------------------------------------
+
+  std::optional<typed> negate(const ast_node& a) {
+    const auto x = check(*a.children[0]);
+    if (!x) return std::nullopt;
+    if (!is_numeric(x->type.kind)) {
+      report(diag::type_mismatch, a.span, fmt::format("'-' needs a number, not {}", describe(x->type)));
+      return std::nullopt;
+    }
+    node n;
+    n.code = x->type.kind == value_kind::integer ? op::negate_int : op::negate_dec;
+    n.a = x->index;
+    return typed{emit(n), x->type, &a};
+  }
+
+  bool require_bool(const typed& x, std::string_view role) {
+    if (x.type.kind == value_kind::boolean && !x.type.nullable) return true;
+    if (x.type.kind == value_kind::boolean) {
+      report(diag::type_mismatch, x.ast->span,
+             fmt::format("{} may be missing; say what a missing value means, e.g. '({}) ?? false'",
+                         role, text_.substr(x.ast->span.begin, x.ast->span.end - x.ast->span.begin)));
+    } else {
+      report(diag::type_mismatch, x.ast->span,
+             fmt::format("{} must be true or false, not {}", role, describe(x.type)));
+    }
+    return false;
+  }
+
+  std::optional<typed> logical(const ast_node& a) {
+    const std::string_view word = a.op == node_op::logical_not   ? "not"
+                                  : a.op == node_op::logical_and ? "and"
+                                                                 : "or";
+    const std::string role = fmt::format("the operand of '{}'", word);
+    const auto x = check(*a.children[0]);
+    std::optional<typed> y;
+    if (a.children.size() > 1) y = check(*a.children[1]);
+    bool ok = x && require_bool(*x, role);
+    if (a.children.size() > 1) ok = (y && require_bool(*y, role)) && ok;
+    if (!ok) return std::nullopt;
+    node n;
+    n.code = a.op == node_op::logical_not   ? op::logical_not
+             : a.op == node_op::logical_and ? op::logical_and
+                                            : op::logical_or;
+    n.a = x->index;
+    if (y) n.b = y->index;
+    return typed{emit(n), {value_kind::boolean}, &a};
+  }
+
+  /// The common type of two branches (if/else, ??, min/max), or nullopt.
+  std::optional<type_info> unify(const type_info& x, const type_info& y) const {
+    type_info t = x;
+    if (x.kind == value_kind::null) {
+      t = y;
+    } else if (y.kind == value_kind::null) {
+      t = x;
+    } else if (is_numeric(x.kind) && is_numeric(y.kind)) {
+      t.kind = x.kind == value_kind::integer && y.kind == value_kind::integer ? value_kind::integer
+                                                                              : value_kind::decimal;
+      t.scale = std::max(x.scale, y.scale);
+    } else if (x.kind != y.kind ||
+               (x.kind == value_kind::enumeration && x.enum_index != y.enum_index)) {
+      return std::nullopt;
+    }
+    t.nullable = x.nullable || y.nullable || x.kind == value_kind::null || y.kind == value_kind::null;
+    t.scratch_text = x.scratch_text || y.scratch_text;
+    return t;
+  }
+
+  std::optional<typed> coalesce(const ast_node& a) {
+    const auto x = check(*a.children[0]);
+    const auto y = check(*a.children[1]);
+    if (!x || !y) return std::nullopt;
+    std::optional<type_info> t = unify(x->type, y->type);
+    if (!t) {
+      report(diag::type_mismatch, a.span,
+             fmt::format("'?" "?' needs both sides of one type: {} and {}", describe(x->type),
+                         describe(y->type)));
+      return std::nullopt;
+    }
+    if (!x->type.nullable) {
+      report(diag::unreachable, a.children[1]->span,
+             fmt::format("'{}' is never missing, so this fallback is never used",
+                         text_.substr(a.children[0]->span.begin,
+                                      a.children[0]->span.end - a.children[0]->span.begin)));
+    }
+    t->nullable = y->type.nullable;
+    // A conditional that picks whichever side is present.
+    node n;
+    n.code = op::coalesce;
+    n.a = x->index;
+    n.b = y->index;
+    return typed{emit(n), *t, &a};
+  }
+
+  std::optional<typed> arithmetic(const ast_node& a) {
+    const auto x = check(*a.children[0]);
+    const auto y = check(*a.children[1]);
+    if (!x || !y) return std::nullopt;
+    const std::string_view sym = a.op == node_op::add        ? "+"
+                                 : a.op == node_op::subtract ? "-"
+                                 : a.op == node_op::multiply ? "*"
+                                 : a.op == node_op::divide   ? "/"
+                                                             : "%";
+    for (const typed* v : {&*x, &*y}) {
+      if (!is_numeric(v->type.kind)) {
+        report(diag::type_mismatch, v->ast->span,
+               fmt::format("'{}' needs numbers, not {}", sym, describe(v->type)));
+        return std::nullopt;
+      }
+    }
+    node n;
+    n.a = x->index;
+    n.b = y->index;
+    type_info t{value_kind::decimal, x->type.nullable || y->type.nullable};
+    const bool both_int = x->type.kind == value_kind::integer && y->type.kind == value_kind::integer;
+    const arith kind = a.op == node_op::add        ? arith::add
+                       : a.op == node_op::subtract ? arith::sub
+                       : a.op == node_op::multiply ? arith::mul
+                       : a.op == node_op::divide   ? arith::div
+                                                   : arith::rem;
+    n.aux = static_cast<std::uint8_t>(kind);
+    if (both_int && kind != arith::div) {
+      n.code = op::arith_int;
+      t.kind = value_kind::integer;
+      return typed{emit(n), t, &a};
+    }
+    n.code = op::arith_dec;
+    const int sx = x->type.scale;
+    const int sy = y->type.scale;
+    int scale = std::max(sx, sy);
+    if (kind == arith::mul) scale = sx + sy;
+    if (kind == arith::div) scale = std::min(decimal::max_scale, std::max(sx, sy) + extra_division_digits);
+    if (scale > decimal::max_scale) {
+      report(diag::type_mismatch, a.span,
+             fmt::format("this product would keep {} fractional digits, more than {}; round a factor "
+                         "first with round(x, digits, mode)",
+                         scale, decimal::max_scale));
+      return std::nullopt;
+    }
+    n.digits = static_cast<std::int8_t>(scale);
+    t.scale = static_cast<std::int8_t>(scale);
+    return typed{emit(n), t, &a};
+  }
+
+  // Turns a text literal compared with an enum into the enum's code; reports unknown names.
+  std::optional<typed> as_enum(const typed& literal, const type_info& e) {
+    const int code = schema_.enum_code(e.enum_index, literal.ast->text);
+    if (code < 0) {
+      const enum_type& et = schema_.enums()[e.enum_index];
+      std::vector<std::string_view> names(et.values.begin(), et.values.end());
+      report(diag::unknown_enum_value, literal.ast->span,
+             fmt::format("'{}' is not a value of enum {}{}", printable(literal.ast->text), et.name,
+                         did_you_mean(closest_match(literal.ast->text, names))));
+      return std::nullopt;
+    }
+    out_.nodes[literal.index].constant = value::of_enum(code);
+    typed t = literal;
+    t.type = {value_kind::enumeration, false, e.enum_index};
+    return t;
+  }
+
+  bool is_text_literal(const typed& x) const { return x.ast->op == node_op::literal_string; }
+
+  /// Makes two comparison operands comparable (text literal → enum); returns the op family.
+  std::optional<op> comparable(std::optional<typed>& x, std::optional<typed>& y, text_span where) {
+    if (x->type.kind == value_kind::enumeration && is_text_literal(*y)) {
+      y = as_enum(*y, x->type);
+    } else if (y->type.kind == value_kind::enumeration && is_text_literal(*x)) {
+      x = as_enum(*x, y->type);
+    }
+    if (!x || !y) return std::nullopt;
+    const value_kind kx = x->type.kind;
+    const value_kind ky = y->type.kind;
+    if (is_numeric(kx) && is_numeric(ky)) return op::compare_num;
+    if (kx == value_kind::string && ky == value_kind::string) return op::compare_str;
+    if (kx == value_kind::enumeration && ky == value_kind::enumeration &&
+        x->type.enum_index == y->type.enum_index) {
+      return op::compare_enum;
+    }
+    if (kx == value_kind::boolean && ky == value_kind::boolean) return op::compare_bool;
+    report(diag::type_mismatch, where,
+           fmt::format("cannot compare {} with {}", describe(x->type), describe(y->type)));
+    return std::nullopt;
+  }
+
+  std::optional<typed> comparison(const ast_node& a) {
+    std::optional<typed> x = check(*a.children[0]);
+    std::optional<typed> y = check(*a.children[1]);
+    if (!x || !y) return std::nullopt;
+    const compare c = a.op == node_op::equal         ? compare::eq
+                      : a.op == node_op::not_equal   ? compare::ne
+                      : a.op == node_op::less        ? compare::lt
+                      : a.op == node_op::less_equal  ? compare::le
+                      : a.op == node_op::greater     ? compare::gt
+                                                     : compare::ge;
+    node n;
+    n.aux = static_cast<std::uint8_t>(c);
+    if (x->type.kind == value_kind::null || y->type.kind == value_kind::null) {
+      if (c != compare::eq && c != compare::ne) {
+        report(diag::type_mismatch, a.span, "only '==' and '!=' compare with null");
+        return std::nullopt;
+      }
+      n.code = op::is_null;
+      n.aux = c == compare::eq ? 0 : 1;
+      n.a = x->type.kind == value_kind::null ? y->index : x->index;
+      return typed{emit(n), {value_kind::boolean}, &a};
+    }
+    const std::optional<op> family = comparable(x, y, a.span);
+    if (!family) return std::nullopt;
+    if (*family == op::compare_bool && c != compare::eq && c != compare::ne) {
+      report(diag::type_mismatch, a.span, "true and false have no order; use '==' or '!='");
+      return std::nullopt;
+    }
+    n.code = *family;
+    n.a = x->index;
+    n.b = y->index;
+    return typed{emit(n), {value_kind::boolean}, &a};
+  }
+
+  std::optional<typed> membership(const ast_node& a) {
+    std::optional<typed> x = check(*a.children[0]);
+    const ast_node& list = *a.children[1];
+    if (list.op != node_op::list) {
+      report(diag::type_mismatch, list.span, "'in' needs a list such as ['gold', 'platinum']");
+      return std::nullopt;
+    }
+    if (!x) return std::nullopt;
+    node n;
+    n.a = x->index;
+    n.digits = a.op == node_op::not_in ? 1 : 0;  // negate the answer
+    std::vector<std::uint32_t> items;
+    std::uint64_t mask = 0;
+    bool all_enum_constants = x->type.kind == value_kind::enumeration;
+    std::optional<op> family;
+    for (const auto& item_ast : list.children) {
+      std::optional<typed> lhs = x;
+      std::optional<typed> item = check(*item_ast);
+      if (!item) return std::nullopt;
+      family = comparable(lhs, item, item_ast->span);
+      if (!family) return std::nullopt;
+      if (item->ast->op == node_op::literal_string && x->type.kind == value_kind::enumeration) {
+        mask |= std::uint64_t{1} << out_.nodes[item->index].constant.as_enum();
+      } else {
+        all_enum_constants = false;
+      }
+      items.push_back(item->index);
+    }
+    if (all_enum_constants) {
+      n.code = op::in_mask;
+      n.mask = mask;
+    } else {
+      n.code = op::in_list;
+      n.aux = family == op::compare_num ? 0 : family == op::compare_str ? 1 : 2;
+      n.args_begin = static_cast<std::uint32_t>(out_.args.size());
+      n.args_count = static_cast<std::uint32_t>(items.size());
+      out_.args.insert(out_.args.end(), items.begin(), items.end());
+    }
+    return typed{emit(n), {value_kind::boolean}, &a};
+  }
+
+  std::optional<typed> conditional(const ast_node& a) {
+    const auto cond = check(*a.children[0]);
+    const auto yes = check(*a.children[1]);
+    const auto no = check(*a.children[2]);
+    if (!cond || !yes || !no) return std::nullopt;
+    if (!require_bool(*cond, "the condition of 'if'")) return std::nullopt;
+    if (cond->ast->op == node_op::literal_bool) {
+      const ast_node& dead = *a.children[cond->ast->bool_value ? 2 : 1];
+      report(diag::unreachable, dead.span,
+             fmt::format("the condition is always {}, so this branch never runs",
+                         cond->ast->bool_value ? "true" : "false"));
+    }
+    const std::optional<type_info> t = unify(yes->type, no->type);
+    if (!t) {
+      report(diag::type_mismatch, a.span,
+             fmt::format("'then' gives {} but 'else' gives {}", describe(yes->type), describe(no->type)));
+      return std::nullopt;
+    }
+    node n;
+    n.code = op::conditional;
+    n.a = cond->index;
+    n.b = yes->index;
+    n.c = no->index;
+    return typed{emit(n), *t, &a};
+  }
+
+  // --- functions ------------------------------------------------------------------------------
+
+  bool arity(const ast_node& a, std::size_t min, std::size_t max) {
+    const std::size_t n = a.children.size();
+    if (n >= min && n <= max) return true;
+    const std::string expected = min == max   ? fmt::format("{}", min)
+                                 : max > 100 ? fmt::format("at least {}", min)
+                                             : fmt::format("{} to {}", min, max);
+    report(diag::bad_call, a.name_span,
+           fmt::format("{}() takes {} argument{}, not {}", a.text, expected, max == 1 ? "" : "s", n));
+    return false;
+  }
+
+  std::optional<typed> call(const ast_node& a) {
+    const std::string& f = a.text;
+    if (f == "abs" || f == "floor" || f == "ceil") return unary_numeric(a);
+    if (f == "min" || f == "max") return min_max(a);
+    if (f == "round") return round(a);
+    if (f == "clamp") return clamp(a);
+    if (f == "lower" || f == "upper") return change_case(a);
+    if (f == "starts_with" || f == "ends_with" || f == "contains") return text_test(a);
+    const std::vector<std::string_view> names(function_names.begin(), function_names.end());
+    report(diag::bad_call, a.name_span,
+           fmt::format("unknown function '{}'{}", printable(f), did_you_mean(closest_match(f, names))));
+    return std::nullopt;
+  }
+
+  std::optional<std::vector<typed>> numeric_args(const ast_node& a) {
+    std::vector<typed> args;
+    bool ok = true;
+    for (const auto& c : a.children) {
+      const auto x = check(*c);
+      if (!x) {
+        ok = false;
+        continue;
+      }
+      if (!is_numeric(x->type.kind)) {
+        report(diag::type_mismatch, c->span,
+               fmt::format("{}() needs numbers, not {}", a.text, describe(x->type)));
+        ok = false;
+        continue;
+      }
+      args.push_back(*x);
+    }
+    if (!ok) return std::nullopt;
+    return args;
+  }
+
+  std::optional<typed> rounded(const ast_node& a, const typed& x, int digits, rounding_mode mode) {
+    node n;
+    n.code = op::round_dec;
+    n.a = x.index;
+    n.aux = static_cast<std::uint8_t>(mode);
+    n.digits = static_cast<std::int8_t>(digits);
+    type_info t{value_kind::decimal, x.type.nullable};
+    t.scale = static_cast<std::int8_t>(digits);
+    return typed{emit(n), t, &a};
+  }
+
+  std::optional<typed> unary_numeric(const ast_node& a) {
+    if (!arity(a, 1, 1)) return std::nullopt;
+    const auto args = numeric_args(a);
+    if (!args) return std::nullopt;
+    const typed& x = (*args)[0];
+    if (a.text == "floor") return rounded(a, x, 0, rounding_mode::floor);
+    if (a.text == "ceil") return rounded(a, x, 0, rounding_mode::ceiling);
+    node n;
+    n.code = op::abs_num;
+    n.a = x.index;
+    return typed{emit(n), x.type, &a};
+  }
+
+  std::optional<typed> min_max(const ast_node& a) {
+    if (!arity(a, 2, 1000)) return std::nullopt;
+    const auto args = numeric_args(a);
+    if (!args) return std::nullopt;
+    type_info t = (*args)[0].type;
+    node n;
+    n.code = a.text == "min" ? op::min_num : op::max_num;
+    n.args_begin = static_cast<std::uint32_t>(out_.args.size());
+    n.args_count = static_cast<std::uint32_t>(args->size());
+    for (const typed& x : *args) {
+      t = *unify(t, x.type);
+      out_.args.push_back(x.index);
+    }
+    return typed{emit(n), t, &a};
+  }
+
+  std::optional<typed> clamp(const ast_node& a) {
+    if (!arity(a, 3, 3)) return std::nullopt;
+    const auto args = numeric_args(a);
+    if (!args) return std::nullopt;
+    type_info t = *unify(*unify((*args)[0].type, (*args)[1].type), (*args)[2].type);
+    node n;
+    n.code = op::clamp_num;
+    n.a = (*args)[0].index;
+    n.b = (*args)[1].index;
+    n.c = (*args)[2].index;
+    return typed{emit(n), t, &a};
+  }
+
+  std::optional<typed> round(const ast_node& a) {
+    if (!arity(a, 3, 3)) return std::nullopt;
+    const auto x = check(*a.children[0]);
+    const ast_node& digits_ast = *a.children[1];
+    const ast_node& mode_ast = *a.children[2];
+    bool ok = x.has_value();
+    if (x && !is_numeric(x->type.kind)) {
+      report(diag::type_mismatch, a.children[0]->span,
+             fmt::format("round() needs a number, not {}", describe(x->type)));
+      ok = false;
+    }
+    const bool digits_ok = digits_ast.op == node_op::literal_number && digits_ast.number.scale() == 0 &&
+                           digits_ast.number.units() >= 0 && digits_ast.number.units() <= decimal::max_scale;
+    if (!digits_ok) {
+      report(diag::bad_call, digits_ast.span,
+             fmt::format("round() takes the number of digits as a whole number from 0 to {}",
+                         decimal::max_scale));
+      ok = false;
+    }
+    std::optional<rounding_mode> mode;
+    if (mode_ast.op == node_op::name || mode_ast.op == node_op::literal_string) {
+      for (const auto& [mode_name, m] : rounding_modes) {
+        if (mode_ast.text == mode_name) mode = m;
+      }
+    }
+    if (!mode) {
+      std::vector<std::string_view> names;
+      for (const auto& r : rounding_modes) names.push_back(r.first);
+      report(diag::bad_call, mode_ast.span,
+             fmt::format("round() takes a rounding mode: half_even, half_up, half_down, down, up, "
+                         "floor or ceiling{}",
+                         did_you_mean(closest_match(mode_ast.text, names))));
+      ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return rounded(a, *x, static_cast<int>(digits_ast.number.units()), *mode);
+  }
+
+  std::optional<std::vector<typed>> text_args(const ast_node& a) {
+    std::vector<typed> args;
+    bool ok = true;
+    for (const auto& c : a.children) {
+      const auto x = check(*c);
+      if (!x) {
+        ok = false;
+      } else if (x->type.kind != value_kind::string) {
+        report(diag::type_mismatch, c->span, fmt::format("{}() needs text, not {}", a.text, describe(x->type)));
+        ok = false;
+      } else {
+        args.push_back(*x);
+      }
+    }
+    if (!ok) return std::nullopt;
+    return args;
+  }
+
+  std::optional<typed> change_case(const ast_node& a) {
+    if (!arity(a, 1, 1)) return std::nullopt;
+    const auto args = text_args(a);
+    if (!args) return std::nullopt;
+    node n;
+    n.code = a.text == "lower" ? op::lower : op::upper;
+    n.a = (*args)[0].index;
+    type_info t = (*args)[0].type;
+    t.scratch_text = true;
+    return typed{emit(n), t, &a};
+  }
+
+  std::optional<typed> text_test(const ast_node& a) {
+    if (!arity(a, 2, 2)) return std::nullopt;
+    const auto args = text_args(a);
+    if (!args) return std::nullopt;
+    node n;
+    n.code = a.text == "starts_with" ? op::starts_with : a.text == "ends_with" ? op::ends_with : op::contains;
+    n.a = (*args)[0].index;
+    n.b = (*args)[1].index;
+    return typed{emit(n), {value_kind::boolean}, &a};
+  }
+
+  std::string_view text_;
+  const schema& schema_;
+  const expression_origin& origin_;
+  compiled_expression::impl& out_;
+  std::vector<diagnostic>& diags_;
+};
+
+}  // namespace
+
+}  // namespace internal::expr
+
+compile_result compile_expression(std::string_view text, const schema& s,
+                                  const expression_origin& origin, const expression_limits& limits) {
+  using namespace internal::expr;
+  compile_result result;
+  auto impl = std::make_unique<compiled_expression::impl>();
+  checker c(text, s, origin, *impl, result.diagnostics);
+  if (text.size() > limits.max_length) {
+    c.report(internal::diag::expression_limit, {0, 1},
+             fmt::format("expression of {} characters exceeds the limit of {}", text.size(),
+                         limits.max_length));
+    return result;
+  }
+  parse_error error;
+  const std::unique_ptr<ast_node> ast = parse(text, {limits.max_depth, limits.max_list_literal}, error);
+  if (!ast) {
+    const bool limit = error.message.find("nested deeper") != std::string::npos ||
+                       error.message.find("at most") != std::string::npos;
+    c.report(limit ? internal::diag::expression_limit : internal::diag::expression_syntax,
+             error.where, error.message);
+    return result;
+  }
+  const auto root = c.check(*ast);
+  if (root && root->type.scratch_text) {
+    c.report(internal::diag::type_mismatch, ast->span,
+             "the text made by lower() or upper() can be compared, not returned");
+  }
+  if (!root || has_errors(result.diagnostics)) return result;
+  impl->root = root->index;
+  impl->result = {root->type.kind, root->type.scale, root->type.enum_index, root->type.nullable, {}};
+  for (const field_decl& f : s.fields()) impl->slot_types.push_back(f.type);
+  result.expression = std::make_unique<compiled_expression>(std::move(impl));
+  return result;
+}
+
+}  // namespace loyalty

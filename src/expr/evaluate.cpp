@@ -1,0 +1,411 @@
+// Evaluation: a recursive walk over the flat node array. No allocation, no string hashing, no
+// exceptions; every failure is an eval_status.
+#include <algorithm>
+#include <cstring>
+
+#include "expr/program.hpp"
+
+namespace loyalty {
+
+using internal::expr::arith;
+using internal::expr::compare;
+using internal::expr::node;
+using internal::expr::op;
+
+namespace {
+
+/// Per-evaluation scratch memory for text produced by lower()/upper(), on the caller's stack.
+struct frame {
+  static constexpr std::size_t scratch_bytes = 1024;
+  char scratch[scratch_bytes];
+  std::size_t used = 0;
+};
+
+eval_status from_errc(decimal_errc e) noexcept {
+  return e == decimal_errc::division_by_zero ? eval_status::division_by_zero : eval_status::overflow;
+}
+
+bool compare_result(compare c, int order) noexcept {
+  switch (c) {
+    case compare::eq:
+      return order == 0;
+    case compare::ne:
+      return order != 0;
+    case compare::lt:
+      return order < 0;
+    case compare::le:
+      return order <= 0;
+    case compare::gt:
+      return order > 0;
+    case compare::ge:
+      return order >= 0;
+  }
+  return false;
+}
+
+int order_of(std::strong_ordering o) noexcept { return o < 0 ? -1 : (o > 0 ? 1 : 0); }
+
+int compare_numbers(const value& a, const value& b) noexcept {
+  if (a.kind() == value_kind::integer && b.kind() == value_kind::integer) {
+    return (a.as_int() > b.as_int()) - (a.as_int() < b.as_int());
+  }
+  return order_of(a.as_decimal() <=> b.as_decimal());
+}
+
+int compare_text(std::string_view a, std::string_view b) noexcept {
+  const int c = a.compare(b);
+  return (c > 0) - (c < 0);
+}
+
+/// Orders two non-null values of the same static family (aux of in_list).
+int compare_family(std::uint8_t family, const value& a, const value& b) noexcept {
+  switch (family) {
+    case 0:
+      return compare_numbers(a, b);
+    case 1:
+      return compare_text(a.as_string(), b.as_string());
+    default:
+      return (a.as_int() > b.as_int()) - (a.as_int() < b.as_int());
+  }
+}
+
+bool checked_int(arith kind, std::int64_t x, std::int64_t y, std::int64_t& out) noexcept {
+  switch (kind) {
+    case arith::add:
+      return !__builtin_add_overflow(x, y, &out);
+    case arith::sub:
+      return !__builtin_sub_overflow(x, y, &out);
+    case arith::mul:
+      return !__builtin_mul_overflow(x, y, &out);
+    case arith::rem:
+      if (y == -1) {
+        out = 0;
+        return true;
+      }
+      out = x % y;
+      return true;
+    case arith::div:
+      return false;  // integer division always goes through decimals
+  }
+  return false;
+}
+
+class evaluator {
+ public:
+  evaluator(const compiled_expression::impl& p, const expression_input& in, frame& f)
+      : p_(p), in_(in), f_(f) {}
+
+  eval_status eval(std::uint32_t i, value& out) const noexcept {
+    const node& n = p_.nodes[i];
+    switch (n.code) {
+      case op::constant:
+        out = n.constant;
+        return eval_status::ok;
+      case op::field:
+        return field(n, out);
+      case op::negate_int:
+      case op::negate_dec:
+        return negate(n, out);
+      case op::logical_not: {
+        const eval_status s = eval(n.a, out);
+        if (s == eval_status::ok) out = value::of_bool(!out.as_bool());
+        return s;
+      }
+      case op::logical_and:
+      case op::logical_or:
+        return logical(n, out);
+      case op::coalesce: {
+        const eval_status s = eval(n.a, out);
+        if (s != eval_status::ok || !out.is_null()) return s;
+        return eval(n.b, out);
+      }
+      case op::arith_int:
+      case op::arith_dec:
+        return arithmetic(n, out);
+      case op::round_dec:
+        return round(n, out);
+      case op::compare_num:
+      case op::compare_str:
+      case op::compare_enum:
+      case op::compare_bool:
+        return comparison(n, out);
+      case op::is_null: {
+        const eval_status s = eval(n.a, out);
+        if (s == eval_status::ok) out = value::of_bool(out.is_null() == (n.aux == 0));
+        return s;
+      }
+      case op::in_mask:
+        return in_mask(n, out);
+      case op::in_list:
+        return in_list(n, out);
+      case op::conditional: {
+        const eval_status s = eval(n.a, out);
+        if (s != eval_status::ok) return s;
+        return eval(out.as_bool() ? n.b : n.c, out);
+      }
+      case op::abs_num:
+      case op::min_num:
+      case op::max_num:
+      case op::clamp_num:
+        return numeric_function(n, out);
+      case op::lower:
+      case op::upper:
+        return change_case(n, out);
+      case op::starts_with:
+      case op::ends_with:
+      case op::contains:
+        return text_test(n, out);
+    }
+    return eval_status::type_mismatch;
+  }
+
+ private:
+  eval_status field(const node& n, value& out) const noexcept {
+    out = in_.get(n.slot);
+    const field_type& t = p_.slot_types[n.slot];
+    if (out.is_null()) return t.optional ? eval_status::ok : eval_status::missing_field;
+    const bool numeric_ok = t.kind == value_kind::decimal && out.kind() == value_kind::integer;
+    if (out.kind() != t.kind && !numeric_ok) return eval_status::type_mismatch;
+    return eval_status::ok;
+  }
+
+  eval_status negate(const node& n, value& out) const noexcept {
+    const eval_status s = eval(n.a, out);
+    if (s != eval_status::ok || out.is_null()) return s;
+    if (out.kind() == value_kind::integer) {
+      if (out.as_int() == INT64_MIN) return eval_status::overflow;
+      out = value::of_int(-out.as_int());
+    } else {
+      out = value::of_decimal(decimal::neg(out.as_decimal()));
+    }
+    return eval_status::ok;
+  }
+
+  eval_status logical(const node& n, value& out) const noexcept {
+    const eval_status s = eval(n.a, out);
+    if (s != eval_status::ok) return s;
+    const bool short_circuit = n.code == op::logical_and ? !out.as_bool() : out.as_bool();
+    if (short_circuit) return eval_status::ok;
+    return eval(n.b, out);
+  }
+
+  eval_status arithmetic(const node& n, value& out) const noexcept {
+    value x;
+    value y;
+    eval_status s = eval(n.a, x);
+    if (s != eval_status::ok) return s;
+    if (s = eval(n.b, y); s != eval_status::ok) return s;
+    if (x.is_null() || y.is_null()) {
+      out = value();
+      return eval_status::ok;
+    }
+    const auto kind = static_cast<arith>(n.aux);
+    if (n.code == op::arith_int) {
+      if (kind == arith::rem && y.as_int() == 0) return eval_status::division_by_zero;
+      std::int64_t r = 0;
+      if (!checked_int(kind, x.as_int(), y.as_int(), r)) return eval_status::overflow;
+      out = value::of_int(r);
+      return eval_status::ok;
+    }
+    decimal_result r;
+    switch (kind) {
+      case arith::add:
+        r = decimal::add(x.as_decimal(), y.as_decimal());
+        break;
+      case arith::sub:
+        r = decimal::sub(x.as_decimal(), y.as_decimal());
+        break;
+      case arith::mul:
+        r = decimal::mul(x.as_decimal(), y.as_decimal());
+        break;
+      case arith::div:
+        r = decimal::div(x.as_decimal(), y.as_decimal(), n.digits, rounding_mode::half_even);
+        break;
+      case arith::rem:
+        r = decimal::rem(x.as_decimal(), y.as_decimal());
+        break;
+    }
+    if (!r) return from_errc(r.error);
+    out = value::of_decimal(r.value);
+    return eval_status::ok;
+  }
+
+  // round(x, digits, mode); when x is a division it is done exactly, with this one rounding.
+  eval_status round(const node& n, value& out) const noexcept {
+    const auto mode = static_cast<rounding_mode>(n.aux);
+    const node& child = p_.nodes[n.a];
+    decimal_result r;
+    if (child.code == op::arith_dec && static_cast<arith>(child.aux) == arith::div) {
+      value x;
+      value y;
+      eval_status s = eval(child.a, x);
+      if (s != eval_status::ok) return s;
+      if (s = eval(child.b, y); s != eval_status::ok) return s;
+      if (x.is_null() || y.is_null()) {
+        out = value();
+        return eval_status::ok;
+      }
+      r = decimal::div(x.as_decimal(), y.as_decimal(), n.digits, mode);
+    } else {
+      const eval_status s = eval(n.a, out);
+      if (s != eval_status::ok || out.is_null()) return s;
+      r = out.as_decimal().rescale(n.digits, mode);
+    }
+    if (!r) return from_errc(r.error);
+    out = value::of_decimal(r.value);
+    return eval_status::ok;
+  }
+
+  eval_status comparison(const node& n, value& out) const noexcept {
+    value x;
+    value y;
+    eval_status s = eval(n.a, x);
+    if (s != eval_status::ok) return s;
+    if (s = eval(n.b, y); s != eval_status::ok) return s;
+    const auto c = static_cast<compare>(n.aux);
+    if (x.is_null() || y.is_null()) {
+      // Missing values are equal only to each other; ordering with a missing value is false.
+      const bool both = x.is_null() && y.is_null();
+      out = value::of_bool(c == compare::eq ? both : (c == compare::ne ? !both : false));
+      return eval_status::ok;
+    }
+    int order = 0;
+    switch (n.code) {
+      case op::compare_num:
+        order = compare_numbers(x, y);
+        break;
+      case op::compare_str:
+        order = compare_text(x.as_string(), y.as_string());
+        break;
+      default:  // enum codes (declaration order) and booleans
+        order = (x.as_int() > y.as_int()) - (x.as_int() < y.as_int());
+        break;
+    }
+    out = value::of_bool(compare_result(c, order));
+    return eval_status::ok;
+  }
+
+  eval_status in_mask(const node& n, value& out) const noexcept {
+    const eval_status s = eval(n.a, out);
+    if (s != eval_status::ok) return s;
+    const bool found = !out.is_null() && out.as_int() >= 0 && out.as_int() < 64 &&
+                       ((n.mask >> out.as_int()) & 1U) != 0;
+    out = value::of_bool(found != (n.code == op::in_mask && n.digits != 0));
+    return eval_status::ok;
+  }
+
+  eval_status in_list(const node& n, value& out) const noexcept {
+    value x;
+    eval_status s = eval(n.a, x);
+    if (s != eval_status::ok) return s;
+    bool found = false;
+    for (std::uint32_t k = 0; k < n.args_count && !found; ++k) {
+      value item;
+      if (s = eval(p_.args[n.args_begin + k], item); s != eval_status::ok) return s;
+      found = !x.is_null() && !item.is_null() && compare_family(n.aux, x, item) == 0;
+    }
+    out = value::of_bool(found != (n.digits != 0));
+    return eval_status::ok;
+  }
+
+  eval_status numeric_function(const node& n, value& out) const noexcept {
+    eval_status s = eval(n.code == op::min_num || n.code == op::max_num ? p_.args[n.args_begin] : n.a,
+                         out);
+    if (s != eval_status::ok || out.is_null()) return s;
+    if (n.code == op::abs_num) {
+      if (out.kind() == value_kind::integer) {
+        if (out.as_int() == INT64_MIN) return eval_status::overflow;
+        out = value::of_int(out.as_int() < 0 ? -out.as_int() : out.as_int());
+      } else {
+        out = value::of_decimal(decimal::abs(out.as_decimal()));
+      }
+      return eval_status::ok;
+    }
+    if (n.code == op::clamp_num) {
+      value lo;
+      value hi;
+      if (s = eval(n.b, lo); s != eval_status::ok) return s;
+      if (s = eval(n.c, hi); s != eval_status::ok) return s;
+      if (lo.is_null() || hi.is_null()) {
+        out = value();
+        return eval_status::ok;
+      }
+      if (compare_numbers(out, lo) < 0) out = lo;
+      if (compare_numbers(out, hi) > 0) out = hi;
+      return eval_status::ok;
+    }
+    const bool want_max = n.code == op::max_num;
+    for (std::uint32_t k = 1; k < n.args_count; ++k) {
+      value item;
+      if (s = eval(p_.args[n.args_begin + k], item); s != eval_status::ok) return s;
+      if (item.is_null()) {
+        out = value();
+        return eval_status::ok;
+      }
+      const int order = compare_numbers(item, out);
+      if (want_max ? order > 0 : order < 0) out = item;
+    }
+    return eval_status::ok;
+  }
+
+  eval_status change_case(const node& n, value& out) const noexcept {
+    const eval_status s = eval(n.a, out);
+    if (s != eval_status::ok || out.is_null()) return s;
+    const std::string_view text = out.as_string();
+    if (text.size() > frame::scratch_bytes - f_.used) return eval_status::overflow;
+    char* dst = f_.scratch + f_.used;
+    // ASCII case mapping only: deterministic and locale-independent.
+    for (std::size_t k = 0; k < text.size(); ++k) {
+      const char c = text[k];
+      if (n.code == op::lower) {
+        dst[k] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+      } else {
+        dst[k] = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+      }
+    }
+    f_.used += text.size();
+    out = value::of_string(std::string_view(dst, text.size()));
+    return eval_status::ok;
+  }
+
+  eval_status text_test(const node& n, value& out) const noexcept {
+    value x;
+    value y;
+    eval_status s = eval(n.a, x);
+    if (s != eval_status::ok) return s;
+    if (s = eval(n.b, y); s != eval_status::ok) return s;
+    if (x.is_null() || y.is_null()) {
+      out = value::of_bool(false);
+      return eval_status::ok;
+    }
+    const std::string_view a = x.as_string();
+    const std::string_view b = y.as_string();
+    bool r = false;
+    if (n.code == op::starts_with) r = a.starts_with(b);
+    if (n.code == op::ends_with) r = a.ends_with(b);
+    if (n.code == op::contains) r = a.find(b) != std::string_view::npos;
+    out = value::of_bool(r);
+    return eval_status::ok;
+  }
+
+  const compiled_expression::impl& p_;
+  const expression_input& in_;
+  frame& f_;
+};
+
+}  // namespace
+
+eval_status compiled_expression::evaluate(const expression_input& input, value& out) const noexcept {
+  frame f;
+  const evaluator e(*impl_, input, f);
+  const eval_status s = e.eval(impl_->root, out);
+  // A result that points into the scratch memory would dangle once this frame is gone.
+  if (s == eval_status::ok && out.kind() == value_kind::string &&
+      out.as_string().data() >= f.scratch && out.as_string().data() < f.scratch + sizeof f.scratch) {
+    out = value();
+    return eval_status::type_mismatch;
+  }
+  return s;
+}
+
+}  // namespace loyalty

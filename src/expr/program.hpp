@@ -1,0 +1,73 @@
+// The compiled form of an expression: a flat array of typed nodes, evaluated without allocation.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "loyalty/expression.hpp"
+
+namespace loyalty::internal::expr {
+
+/// What a compiled node does. Types are resolved at compile time, so each op works on one kind.
+enum class op : std::uint8_t {
+  constant,
+  field,
+  negate_int,
+  negate_dec,
+  logical_not,
+  logical_and,
+  logical_or,
+  coalesce,
+  arith_int,    // aux: arith kind; both operands integers
+  arith_dec,    // aux: arith kind; digits: result scale for division
+  round_dec,    // x rounded to `digits` with mode `aux`; a divide child is fused (exact)
+  compare_num,  // aux: comparison
+  compare_str,
+  compare_enum,
+  compare_bool,
+  is_null,      // aux: 0 == null, 1 != null
+  in_mask,      // enum in a constant set: bit per code
+  in_list,      // a in [items...]: args; aux: comparison family (0 num, 1 str, 2 enum, 3 bool)
+  conditional,
+  abs_num,
+  min_num,      // args
+  max_num,      // args
+  clamp_num,
+  lower,
+  upper,
+  starts_with,
+  ends_with,
+  contains,
+};
+
+enum class arith : std::uint8_t { add, sub, mul, div, rem };
+enum class compare : std::uint8_t { eq, ne, lt, le, gt, ge };
+
+struct node {
+  op code = op::constant;
+  std::uint8_t aux = 0;
+  std::int8_t digits = 0;
+  bool result_int = false;      // numeric result is an integer (min/max/abs/conditional)
+  std::uint32_t a = 0, b = 0, c = 0;
+  std::uint32_t args_begin = 0, args_count = 0;
+  value constant;               // constant value; field: unused
+  std::uint32_t slot = 0;       // field
+  std::uint64_t mask = 0;       // in_mask
+};
+
+}  // namespace loyalty::internal::expr
+
+namespace loyalty {
+
+struct compiled_expression::impl {
+  std::vector<internal::expr::node> nodes;
+  std::vector<std::uint32_t> args;
+  std::vector<std::unique_ptr<std::string>> strings;  // text constants (stable addresses)
+  std::vector<field_type> slot_types;                 // declared type per slot, for checks
+  std::uint32_t root = 0;
+  field_type result;
+};
+
+}  // namespace loyalty

@@ -1,0 +1,131 @@
+#include <algorithm>
+#include <cstdint>
+
+#include "expr/program.hpp"
+
+namespace loyalty {
+
+namespace {
+
+bool is_identifier(std::string_view s) {
+  if (s.empty() || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+bool is_dotted_path(std::string_view path) {
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = path.find('.', start);
+    if (!is_identifier(path.substr(start, dot == std::string_view::npos ? dot : dot - start))) {
+      return false;
+    }
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(value_kind kind) noexcept {
+  switch (kind) {
+    case value_kind::null:
+      return "null";
+    case value_kind::boolean:
+      return "bool";
+    case value_kind::integer:
+      return "integer";
+    case value_kind::decimal:
+      return "decimal";
+    case value_kind::string:
+      return "text";
+    case value_kind::enumeration:
+      return "enum";
+  }
+  return "null";
+}
+
+std::string_view to_string(eval_status status) noexcept {
+  switch (status) {
+    case eval_status::ok:
+      return "ok";
+    case eval_status::overflow:
+      return "overflow";
+    case eval_status::division_by_zero:
+      return "division by zero";
+    case eval_status::missing_field:
+      return "missing required field";
+    case eval_status::type_mismatch:
+      return "input of the wrong type";
+    case eval_status::iteration_limit:
+      return "iteration limit reached";
+  }
+  return "ok";
+}
+
+bool schema::add_enum(std::string_view name, std::vector<std::string> values) {
+  if (!is_identifier(name) || find_enum(name) != nullptr || values.empty() || values.size() > 64) {
+    return false;
+  }
+  std::vector<std::string> sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) return false;
+  enums_.push_back({std::string(name), std::move(values)});
+  return true;
+}
+
+bool schema::add_field(std::string_view path, field_type type) {
+  if (!is_dotted_path(path) || find_field(path) != nullptr) return false;
+  if (type.kind == value_kind::null) return false;
+  if (type.kind == value_kind::decimal && (type.scale < 0 || type.scale > decimal::max_scale)) {
+    return false;
+  }
+  if (type.kind == value_kind::enumeration) {
+    const auto it = std::find_if(enums_.begin(), enums_.end(),
+                                 [&](const enum_type& e) { return e.name == type.enum_name; });
+    if (it == enums_.end()) return false;
+    type.enum_index = static_cast<std::uint16_t>(it - enums_.begin());
+  }
+  fields_.push_back({std::string(path), std::move(type), static_cast<std::uint32_t>(fields_.size())});
+  return true;
+}
+
+const field_decl* schema::find_field(std::string_view path) const noexcept {
+  const auto it = std::find_if(fields_.begin(), fields_.end(),
+                               [&](const field_decl& f) { return f.path == path; });
+  return it == fields_.end() ? nullptr : &*it;
+}
+
+const enum_type* schema::find_enum(std::string_view name) const noexcept {
+  const auto it = std::find_if(enums_.begin(), enums_.end(),
+                               [&](const enum_type& e) { return e.name == name; });
+  return it == enums_.end() ? nullptr : &*it;
+}
+
+int schema::enum_code(std::uint16_t enum_index, std::string_view v) const noexcept {
+  if (enum_index >= enums_.size()) return -1;
+  const auto& values = enums_[enum_index].values;
+  const auto it = std::find(values.begin(), values.end(), v);
+  return it == values.end() ? -1 : static_cast<int>(it - values.begin());
+}
+
+value value::of_string(std::string_view text) noexcept {
+  return value(value_kind::string, static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(text.data())),
+               0, static_cast<std::uint32_t>(text.size()));
+}
+
+decimal value::as_decimal() const noexcept {
+  return decimal::from_units(bits_, kind_ == value_kind::decimal ? scale_ : 0).value;
+}
+
+std::string_view value::as_string() const noexcept {
+  return {reinterpret_cast<const char*>(static_cast<std::intptr_t>(bits_)), length_};
+}
+
+compiled_expression::compiled_expression(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+compiled_expression::~compiled_expression() = default;
+
+field_type compiled_expression::result_type() const noexcept { return impl_->result; }
+
+}  // namespace loyalty
