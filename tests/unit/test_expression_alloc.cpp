@@ -1,0 +1,60 @@
+// Evaluation allocates nothing: every operator new in this test binary is counted, and the count
+// must not move while expressions are evaluated.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "loyalty/expression.hpp"
+
+namespace {
+std::atomic<std::size_t> allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+TEST_CASE("evaluation performs no heap allocation", "[expr][alloc]") {
+  loyalty::schema s;
+  REQUIRE(s.add_enum("tier", {"bronze", "silver", "gold", "platinum"}));
+  REQUIRE(s.add_enum("channel", {"web", "app", "store", "marketplace"}));
+  REQUIRE(s.add_field("order.total", loyalty::field_type::decimal(2)));
+  REQUIRE(s.add_field("order.channel", loyalty::field_type::enumeration("channel")));
+  REQUIRE(s.add_field("order.coupon", loyalty::field_type::string()));
+  REQUIRE(s.add_field("order.discount", loyalty::field_type::decimal(2).or_null()));
+  REQUIRE(s.add_field("customer.tier", loyalty::field_type::enumeration("tier")));
+  const char* const rules[] = {
+      "if order.total >= 50 and customer.tier in ['gold','platinum'] and order.channel != "
+      "'marketplace' then floor(order.total / 10) * (if customer.tier == 'platinum' then 2 else "
+      "1.5) else 0",
+      "round((order.total - (order.discount ?? 0)) * 0.02, 2, half_even)",
+      "lower(order.coupon) == 'summer-10' or contains(upper(order.coupon), 'WINTER')",
+      "min(order.total, 100, max(order.total / 3, 5)) + clamp(order.total, 1, 2)",
+      "order.total in [10, 20.5, 64.9] and order.coupon not in ['A', 'B']"};
+  loyalty::expression_input in(s);
+  in.set(s.find_field("order.total")->slot, loyalty::decimal::parse("64.90").value);
+  in.set(s.find_field("order.channel")->slot, loyalty::value::of_enum(1));
+  in.set(s.find_field("order.coupon")->slot, loyalty::value::of_string("Summer-10"));
+  in.set(s.find_field("customer.tier")->slot, loyalty::value::of_enum(3));
+  for (const char* rule : rules) {
+    INFO(rule);
+    const auto compiled = loyalty::compile_expression(rule, s);
+    REQUIRE(compiled.expression);
+    loyalty::value out;
+    const std::size_t before = allocations.load();
+    for (int i = 0; i < 1000; ++i) {
+      REQUIRE(compiled.expression->evaluate(in, out) == loyalty::eval_status::ok);
+    }
+    CHECK(allocations.load() == before);
+  }
+  // The counter itself works: compiling allocates.
+  const std::size_t before = allocations.load();
+  (void)loyalty::compile_expression("order.total > 1", s);
+  CHECK(allocations.load() > before);
+}
