@@ -36,6 +36,7 @@
   X(L0202, error, unknown_currency, "unknown currency")                             \
   X(L0203, error, undeclared_currency, "currency not declared")                     \
   X(L0204, warning, scale_below_minor_unit, "scale below the currency's minor unit")         \
+  X(L0205, error, unknown_type, "unknown field type")                                         \
   X(L0301, error, expression_syntax, "expression syntax error")                               \
   X(L0302, error, unknown_name, "unknown name")                                               \
   X(L0303, error, type_mismatch, "type mismatch")                                             \

@@ -38,6 +38,10 @@ class program_builder {
                                       const program& out);
 
   void report_unknown_currency(const raw_node& node, const std::string& code);
+  void schema(const raw_node* node, program& out);
+  void enums(const raw_node& node, program& out);
+  void fields(const raw_node& node, program& out);
+  std::optional<field_type> parse_type(const raw_node& node, const program& out);
 
   schema_reader reader_;
   const load_limits& limits_;
@@ -90,6 +94,7 @@ void program_builder::build(const raw_node& root, program& out) {
   if (auto v = time_zone(top.required("time_zone"))) out.time_zone_ = std::move(*v);
   currencies(top.optional("currencies"), out);
   point_types(top.required("point_types"), out);
+  schema(top.optional("schema"), out);
   top.finish();
 }
 
@@ -241,6 +246,112 @@ const currency* program_builder::point_type_currency(const raw_node* node, std::
       fmt::format("{} uses currency '{}', which is not in the program's 'currencies'", what,
                   internal::printable(*code)));
   return nullptr;
+}
+
+void program_builder::schema(const raw_node* node, program& out) {
+  if (node == nullptr) return;
+  map_reader m(reader_, *node, "'schema'");
+  if (const raw_node* e = m.optional("enums")) enums(*e, out);
+  if (const raw_node* f = m.optional("fields")) fields(*f, out);
+  m.finish();
+}
+
+void program_builder::enums(const raw_node& node, program& out) {
+  if (!reader_.expect(node, internal::node_kind::mapping, "'enums'")) return;
+  const std::size_t n = std::min(node.size(), limits_.max_enums);
+  if (node.size() > n) {
+    reader_.sink().report(diag::too_many_items, node.key(n).span,
+                          fmt::format("'enums' has {} entries; the limit is {}", node.size(), n));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const raw_node& key = node.key(i);
+    const std::optional<std::string> name = reader_.id(&key, "enum name");
+    const std::string what = fmt::format("values of enum '{}'", internal::printable(key.text));
+    const raw_node& list = node.value(i);
+    if (!name || !reader_.expect(list, internal::node_kind::sequence, what)) continue;
+    if (list.size() == 0 || list.size() > 64) {
+      reader_.sink().report(diag::too_many_items, list.span,
+                            fmt::format("enum '{}' must have 1 to 64 values, not {}", *name,
+                                        list.size()));
+      continue;
+    }
+    std::vector<std::string> values;
+    for (const raw_node& item : list.children) {
+      std::optional<std::string> v = reader_.id(&item, fmt::format("a value of enum '{}'", *name));
+      if (!v) continue;
+      if (std::find(values.begin(), values.end(), *v) != values.end()) {
+        reader_.sink().report(diag::duplicate_id, item.span,
+                              fmt::format("enum '{}' lists '{}' twice", *name, *v));
+        continue;
+      }
+      values.push_back(std::move(*v));
+    }
+    // Registered with its valid values even after an error, so fields that use it do not
+    // report a second, misleading problem.
+    if (!values.empty()) out.schema_.add_enum(*name, std::move(values));
+  }
+}
+
+void program_builder::fields(const raw_node& node, program& out) {
+  if (!reader_.expect(node, internal::node_kind::mapping, "'fields'")) return;
+  const std::size_t n = std::min(node.size(), limits_.max_fields);
+  if (node.size() > n) {
+    reader_.sink().report(diag::too_many_items, node.key(n).span,
+                          fmt::format("'fields' has {} entries; the limit is {}", node.size(), n));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const raw_node& key = node.key(i);
+    const std::optional<field_type> type = parse_type(node.value(i), out);
+    if (!type) continue;
+    if (!out.schema_.add_field(key.text, *type)) {
+      reader_.sink().report(
+          diag::invalid_id, key.span,
+          fmt::format("field '{}' is not a valid path: use ids joined by '.', such as "
+                      "'order.total'",
+                      internal::printable(key.text)));
+    }
+  }
+}
+
+std::optional<field_type> program_builder::parse_type(const raw_node& node, const program& out) {
+  const std::optional<std::string> text = reader_.text(&node, "a field type");
+  if (!text) return std::nullopt;
+  std::string_view t = *text;
+  const bool optional = t.ends_with('?');
+  if (optional) t.remove_suffix(1);
+  std::optional<field_type> type;
+  if (t == "bool") type = field_type::boolean();
+  if (t == "integer") type = field_type::integer();
+  if (t == "text") type = field_type::string();
+  if (t.starts_with("decimal(") && t.ends_with(')')) {
+    const std::string_view digits = t.substr(8, t.size() - 9);
+    int scale = -1;
+    if (digits.size() == 1 && digits[0] >= '0' && digits[0] <= '9') scale = digits[0] - '0';
+    if (digits.size() == 2 && digits[0] == '1' && digits[1] >= '0' && digits[1] <= '8') {
+      scale = 10 + (digits[1] - '0');
+    }
+    if (scale >= 0) type = field_type::decimal(scale);
+  }
+  if (out.schema_.find_enum(t) != nullptr) type = field_type::enumeration(t);
+  if (!type && t == "decimal") {
+    reader_.sink().report(diag::unknown_type, node.span,
+                          "a decimal field needs its scale, the fractional digits it keeps: "
+                          "'decimal(2)' for cents, 'decimal(0)' for whole units");
+    return std::nullopt;
+  }
+  if (!type) {
+    std::vector<std::string_view> names = {"bool", "integer", "text", "decimal(2)"};
+    for (const enum_type& e : out.schema_.enums()) names.emplace_back(e.name);
+    reader_.sink().report(
+        diag::unknown_type, node.span,
+        fmt::format("unknown field type '{}': use bool, integer, text, decimal(N) with N from 0 "
+                    "to 18, or an enum declared under 'enums'; add '?' when the field may be "
+                    "missing{}",
+                    internal::printable(*text),
+                    internal::did_you_mean(internal::closest_match(t, names))));
+    return std::nullopt;
+  }
+  return optional ? type->or_null() : type;
 }
 
 load_result load_program(std::string_view yaml_text, std::string_view source_name,

@@ -23,6 +23,7 @@
 #include "loyalty/currency.hpp"
 #include "loyalty/decimal.hpp"
 #include "loyalty/diagnostic.hpp"
+#include "loyalty/expression.hpp"
 
 namespace loyalty {
 
@@ -45,6 +46,8 @@ struct load_limits {
   std::size_t max_string_bytes = 4096;      ///< one scalar
   std::size_t max_point_types = 64;
   std::size_t max_currencies = 64;
+  std::size_t max_enums = 64;
+  std::size_t max_fields = 1024;
 };
 
 struct load_options {
@@ -63,6 +66,8 @@ class program {
   std::span<const point_type> point_types() const noexcept { return point_types_; }
   /// The point type with this id, or nullptr.
   const point_type* find_point_type(std::string_view id) const noexcept;
+  /// The enums and fields that the program's expressions may use (its `schema:` section).
+  const loyalty::schema& schema() const noexcept { return schema_; }
 
  private:
   friend class program_builder;
@@ -71,6 +76,7 @@ class program {
   std::string time_zone_;
   std::vector<const currency*> currencies_;
   std::vector<point_type> point_types_;
+  loyalty::schema schema_;
 };
 
 /// The outcome of loading: a program when there was no error, and every diagnostic found

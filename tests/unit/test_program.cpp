@@ -157,3 +157,42 @@ TEST_CASE("diagnostics come out sorted by position", "[program]") {
   CHECK(r.diagnostics[1].line == 4);
   CHECK(r.diagnostics[2].line == 5);
 }
+
+TEST_CASE("the schema section declares enums and typed fields for expressions", "[program]") {
+  const auto r = load_program(R"(name: Shop
+version: "1"
+time_zone: UTC
+point_types: [{id: points, rounding: floor}]
+schema:
+  enums:
+    tier: [bronze, silver, gold, platinum]
+  fields:
+    order.total: decimal(2)
+    order.items: integer
+    order.coupon: text?
+    order.gift: bool
+    customer.tier: tier
+    customer.score: decimal(18)?
+)",
+                              "shop.yaml");
+  INFO(loyalty::render(r.diagnostics));
+  REQUIRE(r.ok());
+  const loyalty::schema& s = r.program->schema();
+  REQUIRE(s.enums().size() == 1);
+  CHECK(s.enums()[0].values.size() == 4);
+  REQUIRE(s.fields().size() == 6);
+  CHECK(s.find_field("order.total")->type.kind == loyalty::value_kind::decimal);
+  CHECK(s.find_field("order.total")->type.scale == 2);
+  CHECK_FALSE(s.find_field("order.total")->type.optional);
+  CHECK(s.find_field("order.items")->type.kind == loyalty::value_kind::integer);
+  CHECK(s.find_field("order.coupon")->type.kind == loyalty::value_kind::string);
+  CHECK(s.find_field("order.coupon")->type.optional);
+  CHECK(s.find_field("order.gift")->type.kind == loyalty::value_kind::boolean);
+  CHECK(s.find_field("customer.tier")->type.kind == loyalty::value_kind::enumeration);
+  CHECK(s.find_field("customer.score")->type.scale == 18);
+  CHECK(s.find_field("customer.score")->slot == 5);
+
+  // Expressions compile against the program's schema.
+  const auto c = loyalty::compile_expression("customer.tier >= 'gold' and order.total > 10", s);
+  CHECK(c.expression != nullptr);
+}
