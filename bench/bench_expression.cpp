@@ -58,9 +58,10 @@ void BM_anchor_rule_per_event(benchmark::State& state) {
   std::int64_t checksum = 0;
   for (auto _ : state) {
     for (const event& e : evs) {
-      in.set(total, loyalty::value::of_decimal(loyalty::decimal::from_units(e.total_cents, 2).value));
-      in.set(channel, loyalty::value::of_enum(e.channel));
-      in.set(tier, loyalty::value::of_enum(e.tier));
+      const bool ok =
+          in.set(total, loyalty::value::of_decimal(loyalty::decimal::from_units(e.total_cents, 2).value)) &&
+          in.set(channel, loyalty::value::of_enum(e.channel)) && in.set(tier, loyalty::value::of_enum(e.tier));
+      if (!ok) state.SkipWithError("input refused");
       loyalty::value out;
       if (compiled.expression->evaluate(in, out) == loyalty::eval_status::ok) {
         checksum += out.as_decimal().rescale(1, loyalty::rounding_mode::down).value.units();

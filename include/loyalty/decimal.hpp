@@ -147,6 +147,7 @@ class decimal {
       : units_(units), scale_(scale) {}
   friend struct decimal_result;
   friend class decimal_internal;
+  friend class value;  // rebuilds decimals it stored, already validated
 
   std::int64_t units_ = 0;
   std::uint8_t scale_ = 0;

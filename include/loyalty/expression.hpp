@@ -124,7 +124,12 @@ class value {
   bool is_null() const noexcept { return kind_ == value_kind::null; }
   bool as_bool() const noexcept { return bits_ != 0; }
   std::int64_t as_int() const noexcept { return bits_; }
-  decimal as_decimal() const noexcept;
+  /// The number as a decimal (an integer has scale 0).
+  decimal as_decimal() const noexcept {
+    return decimal(bits_, kind_ == value_kind::decimal ? scale_ : std::uint8_t{0});
+  }
+  /// Decimal scale (0 for integers).
+  int scale() const noexcept { return scale_; }
   int as_enum() const noexcept { return static_cast<int>(bits_); }
   std::string_view as_string() const noexcept;
 
@@ -140,17 +145,42 @@ class value {
 };
 
 /// The field values of one evaluation, by slot. Reused across events: set what changed.
+///
+/// This is the boundary where inputs are checked: set() accepts a value only if it has the
+/// field's declared kind, and stores decimals at exactly the field's declared scale (so 19.9 for
+/// a decimal(2) field is kept as 19.90). A value that does not fit is refused and the slot is left
+/// missing, so a wrong input can never become a silently wrong result.
 class expression_input {
  public:
-  explicit expression_input(const schema& s) : values_(s.fields().size()) {}
-  void set(std::uint32_t slot, value v) noexcept { values_[slot] = v; }
-  void set(std::uint32_t slot, decimal d) noexcept { values_[slot] = value::of_decimal(d); }
+  explicit expression_input(const schema& s);
+  /// Stores `v` in `slot`; false (slot left missing) when the kind is wrong, a decimal has more
+  /// fractional digits than the field keeps, or rescaling overflows. A null `v` clears the slot.
+  [[nodiscard]] bool set(std::uint32_t slot, value v) noexcept {
+    const slot_type t = types_[slot];
+    // Fast path: already the declared kind and scale.
+    if (v.kind() == t.kind && (t.kind != value_kind::decimal || v.scale() == t.scale)) {
+      values_[slot] = v;
+      return true;
+    }
+    return set_converted(slot, v);
+  }
+  [[nodiscard]] bool set(std::uint32_t slot, decimal d) noexcept {
+    return set(slot, value::of_decimal(d));
+  }
   void clear(std::uint32_t slot) noexcept { values_[slot] = value(); }
   const value& get(std::uint32_t slot) const noexcept { return values_[slot]; }
   std::size_t size() const noexcept { return values_.size(); }
 
  private:
+  struct slot_type {
+    value_kind kind;
+    std::int8_t scale;
+    bool optional;
+  };
+  bool set_converted(std::uint32_t slot, value v) noexcept;
+
   std::vector<value> values_;
+  std::vector<slot_type> types_;
 };
 
 /// Why an evaluation produced no value. Returned, never thrown.

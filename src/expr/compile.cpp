@@ -660,6 +660,94 @@ class checker {
   std::vector<diagnostic>& diags_;
 };
 
+// --- peephole fusion ------------------------------------------------------------------------
+// Rewrites a node whose children are a field and a constant into one fused op. Children are
+// emitted before their parents, so one forward pass sees them finished; the replaced children stay
+// in the array, unreferenced.
+
+compare flipped(compare c) {
+  switch (c) {
+    case compare::lt:
+      return compare::gt;
+    case compare::le:
+      return compare::ge;
+    case compare::gt:
+      return compare::lt;
+    case compare::ge:
+      return compare::le;
+    default:
+      return c;
+  }
+}
+
+/// The constant's raw bits as the field stores them (units at the field's scale, enum code,
+/// 0/1), or nullopt when it is not exactly representable that way.
+std::optional<std::int64_t> bits_for_field(const value& constant, const field_type& t) {
+  switch (t.kind) {
+    case value_kind::decimal:
+    case value_kind::integer: {
+      if (constant.kind() != value_kind::decimal && constant.kind() != value_kind::integer) {
+        return std::nullopt;
+      }
+      const decimal c = constant.as_decimal();
+      const int scale = t.kind == value_kind::decimal ? t.scale : 0;
+      const decimal_result r = c.rescale(scale, rounding_mode::down);
+      if (!r || r.value != c) return std::nullopt;
+      return r.value.units();
+    }
+    case value_kind::enumeration:
+      return constant.kind() == value_kind::enumeration ? std::optional(constant.as_int())
+                                                        : std::nullopt;
+    case value_kind::boolean:
+      return constant.kind() == value_kind::boolean ? std::optional(constant.as_int())
+                                                    : std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+void fuse_compare(compiled_expression::impl& p, node& n) {
+  const node* f = &p.nodes[n.a];
+  const node* c = &p.nodes[n.b];
+  auto cmp = static_cast<compare>(n.aux);
+  if (f->code == op::constant && c->code == op::field) {
+    std::swap(f, c);
+    cmp = flipped(cmp);
+  }
+  if (f->code != op::field || c->code != op::constant || c->constant.is_null()) return;
+  const std::optional<std::int64_t> bits = bits_for_field(c->constant, p.slot_types[f->slot]);
+  if (!bits) return;
+  const std::uint32_t slot = f->slot;
+  n = node{};
+  n.code = op::compare_slot;
+  n.aux = static_cast<std::uint8_t>(cmp);
+  n.slot = slot;
+  n.constant = value::of_int(*bits);
+}
+
+void fuse(compiled_expression::impl& p) {
+  for (node& n : p.nodes) {
+    if (n.code == op::compare_num || n.code == op::compare_enum || n.code == op::compare_bool) {
+      fuse_compare(p, n);
+    } else if (n.code == op::in_mask && p.nodes[n.a].code == op::field) {
+      n.code = op::in_mask_slot;
+      n.slot = p.nodes[n.a].slot;
+    } else if (n.code == op::round_dec && p.nodes[n.a].code == op::arith_dec &&
+               static_cast<arith>(p.nodes[n.a].aux) == arith::div) {
+      const node& div = p.nodes[n.a];
+      const node& lhs = p.nodes[div.a];
+      const node& rhs = p.nodes[div.b];
+      if (lhs.code == op::field && rhs.code == op::constant && !rhs.constant.is_null()) {
+        const std::uint32_t slot = lhs.slot;
+        const value divisor = rhs.constant;
+        n.code = op::div_slot_const;
+        n.slot = slot;
+        n.constant = divisor;  // aux (mode) and digits stay
+      }
+    }
+  }
+}
+
 }  // namespace
 
 }  // namespace internal::expr
@@ -692,8 +780,9 @@ compile_result compile_expression(std::string_view text, const schema& s,
   }
   if (!root || has_errors(result.diagnostics)) return result;
   impl->root = root->index;
-  impl->result = {root->type.kind, root->type.scale, root->type.enum_index, root->type.nullable, {}};
   for (const field_decl& f : s.fields()) impl->slot_types.push_back(f.type);
+  fuse(*impl);
+  impl->result = {root->type.kind, root->type.scale, root->type.enum_index, root->type.nullable, {}};
   result.expression = std::make_unique<compiled_expression>(std::move(impl));
   return result;
 }

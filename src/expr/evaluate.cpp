@@ -155,17 +155,21 @@ class evaluator {
       case op::ends_with:
       case op::contains:
         return text_test(n, out);
+      case op::compare_slot:
+        return compare_slot(n, out);
+      case op::in_mask_slot:
+        return in_mask_slot(n, out);
+      case op::div_slot_const:
+        return div_slot_const(n, out);
     }
     return eval_status::type_mismatch;
   }
 
  private:
+  // expression_input::set() already checked the kind and the scale.
   eval_status field(const node& n, value& out) const noexcept {
     out = in_.get(n.slot);
-    const field_type& t = p_.slot_types[n.slot];
-    if (out.is_null()) return t.optional ? eval_status::ok : eval_status::missing_field;
-    const bool numeric_ok = t.kind == value_kind::decimal && out.kind() == value_kind::integer;
-    if (out.kind() != t.kind && !numeric_ok) return eval_status::type_mismatch;
+    if (out.is_null() && !p_.slot_types[n.slot].optional) return eval_status::missing_field;
     return eval_status::ok;
   }
 
@@ -385,6 +389,50 @@ class evaluator {
     if (n.code == op::ends_with) r = a.ends_with(b);
     if (n.code == op::contains) r = a.find(b) != std::string_view::npos;
     out = value::of_bool(r);
+    return eval_status::ok;
+  }
+
+  // A field read for a fused op: false (with `status`) when it is missing and required.
+  bool read_slot(std::uint32_t slot, value& v, eval_status& status) const noexcept {
+    v = in_.get(slot);
+    status = v.is_null() && !p_.slot_types[slot].optional ? eval_status::missing_field
+                                                          : eval_status::ok;
+    return status == eval_status::ok;
+  }
+
+  eval_status compare_slot(const node& n, value& out) const noexcept {
+    value x;
+    eval_status s;
+    if (!read_slot(n.slot, x, s)) return s;
+    const auto c = static_cast<compare>(n.aux);
+    if (x.is_null()) {
+      out = value::of_bool(c == compare::ne);
+      return eval_status::ok;
+    }
+    // Same kind and, for decimals, the same scale (the input boundary guarantees the field's).
+    const std::int64_t a = x.as_int();
+    const std::int64_t b = n.constant.as_int();
+    out = value::of_bool(compare_result(c, (a > b) - (a < b)));
+    return eval_status::ok;
+  }
+
+  eval_status in_mask_slot(const node& n, value& out) const noexcept {
+    value x;
+    eval_status s;
+    if (!read_slot(n.slot, x, s)) return s;
+    const bool found = !x.is_null() && x.as_int() >= 0 && x.as_int() < 64 &&
+                       ((n.mask >> x.as_int()) & 1U) != 0;
+    out = value::of_bool(found != (n.digits != 0));
+    return eval_status::ok;
+  }
+
+  eval_status div_slot_const(const node& n, value& out) const noexcept {
+    eval_status s;
+    if (!read_slot(n.slot, out, s) || out.is_null()) return s;
+    const decimal_result r = decimal::div(out.as_decimal(), n.constant.as_decimal(), n.digits,
+                                          static_cast<rounding_mode>(n.aux));
+    if (!r) return from_errc(r.error);
+    out = value::of_decimal(r.value);
     return eval_status::ok;
   }
 

@@ -40,6 +40,11 @@ enum class op : std::uint8_t {
   starts_with,
   ends_with,
   contains,
+  // Fused forms made by the compiler's peephole pass (see fuse() in compile.cpp); each replaces a
+  // field, a constant and the operator joining them.
+  compare_slot,    // field <cmp> constant, compared as raw bits (units at the field's scale, code)
+  in_mask_slot,    // enum field in a constant set
+  div_slot_const,  // round(field / constant, digits, mode)
 };
 
 enum class arith : std::uint8_t { add, sub, mul, div, rem };

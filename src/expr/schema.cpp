@@ -115,12 +115,42 @@ value value::of_string(std::string_view text) noexcept {
                0, static_cast<std::uint32_t>(text.size()));
 }
 
-decimal value::as_decimal() const noexcept {
-  return decimal::from_units(bits_, kind_ == value_kind::decimal ? scale_ : 0).value;
-}
 
 std::string_view value::as_string() const noexcept {
   return {reinterpret_cast<const char*>(static_cast<std::intptr_t>(bits_)), length_};
+}
+
+expression_input::expression_input(const schema& s) : values_(s.fields().size()) {
+  types_.reserve(s.fields().size());
+  for (const field_decl& f : s.fields()) {
+    types_.push_back({f.type.kind, f.type.scale, f.type.optional});
+  }
+}
+
+bool expression_input::set_converted(std::uint32_t slot, value v) noexcept {
+  values_[slot] = value();
+  if (v.is_null()) return true;
+  const slot_type& t = types_[slot];
+  const bool number_into_decimal =
+      t.kind == value_kind::decimal &&
+      (v.kind() == value_kind::decimal || v.kind() == value_kind::integer);
+  if (number_into_decimal) {
+    // Exactly at the declared scale: rounding here would hide a wrong input.
+    const decimal d = v.as_decimal();
+    if (d.scale() > t.scale) {
+      const decimal_result narrowed = d.rescale(t.scale, rounding_mode::down);
+      if (!narrowed || narrowed.value != d) return false;
+      values_[slot] = value::of_decimal(narrowed.value);
+      return true;
+    }
+    const decimal_result widened = d.rescale(t.scale, rounding_mode::down);
+    if (!widened) return false;
+    values_[slot] = value::of_decimal(widened.value);
+    return true;
+  }
+  if (v.kind() != t.kind) return false;
+  values_[slot] = v;
+  return true;
 }
 
 compiled_expression::compiled_expression(std::unique_ptr<impl> p) : impl_(std::move(p)) {}

@@ -39,11 +39,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const loyalty::diagnostic& d : r.diagnostics) check(d.line >= 1 && d.column >= 1);
   if (r.expression) {
     loyalty::expression_input in(s);
-    in.set(s.find_field("order.total")->slot, loyalty::decimal::parse("92233720368547758.07").value);
-    in.set(s.find_field("order.items")->slot, loyalty::value::of_int(INT64_MAX));
-    in.set(s.find_field("order.coupon")->slot, loyalty::value::of_string("Summer-10"));
-    in.set(s.find_field("customer.tier")->slot, loyalty::value::of_enum(3));
-    in.set(s.find_field("customer.vip")->slot, loyalty::value::of_bool(true));
+    check(in.set(s.find_field("order.total")->slot,
+                 loyalty::decimal::parse("92233720368547758.07").value));
+    check(in.set(s.find_field("order.items")->slot, loyalty::value::of_int(INT64_MAX)));
+    check(in.set(s.find_field("order.coupon")->slot, loyalty::value::of_string("Summer-10")));
+    check(in.set(s.find_field("customer.tier")->slot, loyalty::value::of_enum(3)));
+    check(in.set(s.find_field("customer.vip")->slot, loyalty::value::of_bool(true)));
     loyalty::value out;
     (void)r.expression->evaluate(in, out);
   }

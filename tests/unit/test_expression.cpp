@@ -47,7 +47,7 @@ struct fixture {
     return s;
   }
 
-  void set(const char* path, value v) { in.set(s.find_field(path)->slot, v); }
+  void set(const char* path, value v) { REQUIRE(in.set(s.find_field(path)->slot, v)); }
 
   loyalty::compile_result compile(const std::string& text) {
     return loyalty::compile_expression(text, s, {"rule.yaml", 1, 1, {}});
@@ -277,8 +277,28 @@ TEST_CASE("evaluation errors are returned, never thrown", "[expr]") {
   // The host broke the schema's contract: a required field is missing or of the wrong kind.
   f.in.clear(f.s.find_field("order.total")->slot);
   CHECK(f.status_of("order.total > 1") == eval_status::missing_field);
-  f.set("order.total", value::of_string("64.90"));
-  CHECK(f.status_of("order.total > 1") == eval_status::type_mismatch);
+}
+
+TEST_CASE("the input boundary keeps decimals at the declared scale and refuses misfits", "[expr]") {
+  fixture f;
+  const std::uint32_t total = f.s.find_field("order.total")->slot;  // decimal(2)
+  const std::uint32_t items = f.s.find_field("order.items")->slot;  // integer
+  CHECK(f.in.set(total, d("19.9")));
+  CHECK(f.in.get(total).as_decimal().identical(d("19.90")));
+  CHECK(f.in.set(total, d("19.900")));  // trailing zeros are exact
+  CHECK(f.in.get(total).as_decimal().identical(d("19.90")));
+  CHECK(f.in.set(total, value::of_int(20)));
+  CHECK(f.in.get(total).as_decimal().identical(d("20.00")));
+  // A cent fraction would have to be rounded: refused, and the slot is left missing.
+  CHECK_FALSE(f.in.set(total, d("19.999")));
+  CHECK(f.in.get(total).is_null());
+  CHECK(f.status_of("order.total > 1") == eval_status::missing_field);
+  CHECK_FALSE(f.in.set(total, value::of_string("64.90")));
+  CHECK_FALSE(f.in.set(total, d("922337203685477580.7")));  // 19 digits at scale 2: too large
+  CHECK_FALSE(f.in.set(items, d("1.5")));
+  CHECK_FALSE(f.in.set(items, value::of_enum(1)));
+  CHECK(f.in.set(items, value()));  // null clears
+  CHECK(f.in.get(items).is_null());
 }
 
 TEST_CASE("result types are static", "[expr]") {

@@ -38,10 +38,10 @@ TEST_CASE("evaluation performs no heap allocation", "[expr][alloc]") {
       "min(order.total, 100, max(order.total / 3, 5)) + clamp(order.total, 1, 2)",
       "order.total in [10, 20.5, 64.9] and order.coupon not in ['A', 'B']"};
   loyalty::expression_input in(s);
-  in.set(s.find_field("order.total")->slot, loyalty::decimal::parse("64.90").value);
-  in.set(s.find_field("order.channel")->slot, loyalty::value::of_enum(1));
-  in.set(s.find_field("order.coupon")->slot, loyalty::value::of_string("Summer-10"));
-  in.set(s.find_field("customer.tier")->slot, loyalty::value::of_enum(3));
+  REQUIRE(in.set(s.find_field("order.total")->slot, loyalty::decimal::parse("64.90").value));
+  REQUIRE(in.set(s.find_field("order.channel")->slot, loyalty::value::of_enum(1)));
+  REQUIRE(in.set(s.find_field("order.coupon")->slot, loyalty::value::of_string("Summer-10")));
+  REQUIRE(in.set(s.find_field("customer.tier")->slot, loyalty::value::of_enum(3)));
   for (const char* rule : rules) {
     INFO(rule);
     const auto compiled = loyalty::compile_expression(rule, s);
