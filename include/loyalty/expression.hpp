@@ -40,9 +40,9 @@ enum class value_kind : std::uint8_t {
   decimal,
   string,
   enumeration,
+  list,  ///< rows of a record type, e.g. order lines
 };
-// Dates, timestamps, durations and lists of records join with the calendar module and the
-// bounded list functions.
+// Dates, timestamps and durations join with the calendar module.
 
 /// "decimal", "text", ...: for messages.
 std::string_view to_string(value_kind kind) noexcept;
@@ -51,9 +51,9 @@ std::string_view to_string(value_kind kind) noexcept;
 struct field_type {
   value_kind kind = value_kind::null;
   std::int8_t scale = 0;          ///< decimal: the fractional digits values are kept at
-  std::uint16_t enum_index = 0;   ///< enumeration: index into schema::enums()
+  std::uint16_t enum_index = 0;   ///< enumeration: index into schema::enums(); list: records()
   bool optional = false;          ///< may be null (missing) at evaluation
-  std::string enum_name;          ///< enumeration: the enum's name, resolved by add_field
+  std::string enum_name;          ///< enumeration or list: the enum's or record's name
 
   static field_type boolean() { return {value_kind::boolean, 0, 0, false, {}}; }
   static field_type integer() { return {value_kind::integer, 0, 0, false, {}}; }
@@ -63,6 +63,10 @@ struct field_type {
   static field_type string() { return {value_kind::string, 0, 0, false, {}}; }
   static field_type enumeration(std::string_view name) {
     return {value_kind::enumeration, 0, 0, false, std::string(name)};
+  }
+  /// Rows of the record type `record_name` (declared with schema::add_record).
+  static field_type list(std::string_view record_name) {
+    return {value_kind::list, 0, 0, false, std::string(record_name)};
   }
   /// The same type, allowed to be missing.
   field_type or_null() const {
@@ -78,6 +82,13 @@ struct enum_type {
   std::vector<std::string> values;  ///< in declaration order; the index is the value's code
 };
 
+/// A row type for lists, e.g. line = {sku: text, price: decimal(2), qty: integer}. A row is
+/// `fields.size()` consecutive values in this order.
+struct record_type {
+  std::string name;
+  std::vector<std::pair<std::string, field_type>> fields;
+};
+
 /// A field an expression may read, e.g. "order.total"; resolved to `slot` at compile time.
 struct field_decl {
   std::string path;
@@ -90,20 +101,28 @@ class schema {
  public:
   /// Declares an enum; returns false (and changes nothing) when the name exists or a value repeats.
   bool add_enum(std::string_view name, std::vector<std::string> values);
+  /// Declares a record type for lists; its fields are scalars (no nested lists). Returns false
+  /// when the name exists, a field name repeats or is not an id, or a type is invalid.
+  bool add_record(std::string_view name, std::vector<std::pair<std::string, field_type>> fields);
   /// Declares a field ("order.total"); returns false when the path exists, is not dotted
-  /// identifiers, or names an unknown enum.
+  /// identifiers, or names an unknown enum or record.
   bool add_field(std::string_view path, field_type type);
 
   const field_decl* find_field(std::string_view path) const noexcept;
   const enum_type* find_enum(std::string_view name) const noexcept;
+  const record_type* find_record(std::string_view name) const noexcept;
+  std::span<const record_type> records() const noexcept { return records_; }
   std::span<const field_decl> fields() const noexcept { return fields_; }
   std::span<const enum_type> enums() const noexcept { return enums_; }
   /// The code of `value` in enum `enum_index`, or -1.
   int enum_code(std::uint16_t enum_index, std::string_view value) const noexcept;
 
  private:
+  bool valid_type(field_type& type) const;
+
   std::vector<field_decl> fields_;
   std::vector<enum_type> enums_;
+  std::vector<record_type> records_;
 };
 
 /// One value during evaluation: 16 bytes, trivially copyable. Text points into the host's
@@ -119,6 +138,9 @@ class value {
   static value of_enum(int code) noexcept { return value(value_kind::enumeration, code, 0, 0); }
   /// Text; `text` must outlive every evaluation that reads it.
   static value of_string(std::string_view text) noexcept;
+  /// `count` rows of `width` values each (the record's fields in order), stored contiguously in
+  /// `rows`; the memory must outlive every evaluation that reads it.
+  static value of_list(const value* rows, std::uint32_t count, std::uint8_t width) noexcept;
 
   value_kind kind() const noexcept { return kind_; }
   bool is_null() const noexcept { return kind_ == value_kind::null; }
@@ -132,6 +154,10 @@ class value {
   int scale() const noexcept { return scale_; }
   int as_enum() const noexcept { return static_cast<int>(bits_); }
   std::string_view as_string() const noexcept;
+  /// List rows (count() rows of width() values).
+  const value* rows() const noexcept;
+  std::uint32_t count() const noexcept { return length_; }
+  std::uint8_t width() const noexcept { return scale_; }
 
  private:
   constexpr value(value_kind kind, std::int64_t bits, std::uint8_t scale,
@@ -141,7 +167,7 @@ class value {
   std::int64_t bits_ = 0;      // bool, integer, decimal units, enum code, or text pointer
   std::uint32_t length_ = 0;   // text length
   value_kind kind_ = value_kind::null;
-  std::uint8_t scale_ = 0;     // decimal scale
+  std::uint8_t scale_ = 0;     // decimal scale, or a list's row width
 };
 
 /// The field values of one evaluation, by slot. Reused across events: set what changed.
@@ -158,7 +184,8 @@ class expression_input {
   [[nodiscard]] bool set(std::uint32_t slot, value v) noexcept {
     const slot_type t = types_[slot];
     // Fast path: already the declared kind and scale.
-    if (v.kind() == t.kind && (t.kind != value_kind::decimal || v.scale() == t.scale)) {
+    if (v.kind() == t.kind && t.kind != value_kind::list &&
+        (t.kind != value_kind::decimal || v.scale() == t.scale)) {
       values_[slot] = v;
       return true;
     }
@@ -176,6 +203,7 @@ class expression_input {
     value_kind kind;
     std::int8_t scale;
     bool optional;
+    const record_type* record;  // lists
   };
   bool set_converted(std::uint32_t slot, value v) noexcept;
 
@@ -200,6 +228,9 @@ struct expression_limits {
   std::size_t max_length = 4096;     ///< characters of source text
   std::uint32_t max_depth = 64;      ///< nesting of operators and calls
   std::size_t max_list_literal = 256;
+  /// Rows visited by list functions in one evaluation, nested calls included; past it the
+  /// evaluation stops with eval_status::iteration_limit.
+  std::uint32_t max_iterations = 10'000;
 };
 
 /// A checked, compiled expression. Immutable; evaluate() may run in many threads at once.

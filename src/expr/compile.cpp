@@ -35,9 +35,9 @@ struct typed {
   const ast_node* ast = nullptr;
 };
 
-constexpr std::array<std::string_view, 12> function_names = {
-    "abs", "ceil", "clamp", "contains", "ends_with", "floor",
-    "lower", "max", "min", "round", "starts_with", "upper"};
+constexpr std::array<std::string_view, 18> function_names = {
+    "abs",  "all",   "any",   "ceil",  "clamp", "contains",    "count", "ends_with", "filter",
+    "floor", "lower", "max",  "min",   "none",  "round",       "starts_with", "sum", "upper"};
 
 constexpr std::array<std::pair<std::string_view, rounding_mode>, 7> rounding_modes = {{
     {"half_even", rounding_mode::half_even},
@@ -170,6 +170,10 @@ class checker {
   }
 
   std::optional<typed> name(const ast_node& a) {
+    const std::string_view head = std::string_view(a.text).substr(0, a.text.find('.'));
+    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
+      if (it->name == head) return row_field(a, *it);
+    }
     const field_decl* f = schema_.find_field(a.text);
     if (f == nullptr) {
       std::vector<std::string_view> paths;
@@ -185,6 +189,36 @@ class checker {
     n.slot = f->slot;
     type_info t{f->type.kind, f->type.optional, f->type.enum_index, f->type.scale};
     return typed{emit(n), t, &a};
+  }
+
+  struct scope {
+    std::string name;        // the lambda parameter
+    std::uint16_t record;    // index into schema::records()
+    std::uint8_t depth;      // which current-row register it reads
+  };
+
+  std::optional<typed> row_field(const ast_node& a, const scope& sc) {
+    const record_type& r = schema_.records()[sc.record];
+    const std::size_t dot = a.text.find('.');
+    const std::string field = dot == std::string::npos ? std::string() : a.text.substr(dot + 1);
+    for (std::size_t i = 0; i < r.fields.size(); ++i) {
+      if (r.fields[i].first != field) continue;
+      const field_type& ft = r.fields[i].second;
+      node n;
+      n.code = op::row_field;
+      n.aux = sc.depth;
+      n.slot = static_cast<std::uint32_t>(i);
+      return typed{emit(n), {ft.kind, ft.optional, ft.enum_index, ft.scale}, &a};
+    }
+    std::vector<std::string_view> names;
+    for (const auto& f : r.fields) names.emplace_back(f.first);
+    const std::string_view hint = closest_match(field, names);
+    report(diag::unknown_name, a.name_span,
+           field.empty() ? fmt::format("'{}' is a row of {}; use one of its fields, e.g. '{}.{}'",
+                                       sc.name, r.name, sc.name, r.fields[0].first)
+                         : fmt::format("{} has no field '{}'{}", r.name, printable(field),
+                                       hint.empty() ? std::string() : did_you_mean(hint)));
+    return std::nullopt;
   }
 
   // --- operators ------------------------------------------------------------------------------
@@ -488,6 +522,17 @@ class checker {
 
   std::optional<typed> call(const ast_node& a) {
     const std::string& f = a.text;
+    const bool lambda_second = a.children.size() == 2 && a.children[1]->op == node_op::lambda;
+    if (f == "any" || f == "all" || f == "none" || f == "count" || f == "sum" ||
+        ((f == "min" || f == "max") && lambda_second)) {
+      return list_function(a);
+    }
+    if (f == "filter") {
+      report(diag::bad_call, a.name_span,
+             "filter() is used inside another list function, e.g. "
+             "'sum(filter(order.lines, l -> l.qty > 1), l -> l.price)'");
+      return std::nullopt;
+    }
     if (f == "abs" || f == "floor" || f == "ceil") return unary_numeric(a);
     if (f == "min" || f == "max") return min_max(a);
     if (f == "round") return round(a);
@@ -653,6 +698,90 @@ class checker {
     return typed{emit(n), {value_kind::boolean}, &a};
   }
 
+  // --- list functions -------------------------------------------------------------------------
+
+  /// Checks `x -> body` with x bound to a row of `record` at `depth`.
+  std::optional<typed> lambda_body(const ast_node& lambda, std::uint16_t record, std::uint8_t depth) {
+    scopes_.push_back({lambda.text, record, depth});
+    std::optional<typed> body = check(*lambda.children[0]);
+    scopes_.pop_back();
+    return body;
+  }
+
+  std::optional<typed> list_function(const ast_node& a) {
+    const std::string& f = a.text;
+    const bool counting = f == "count";
+    if (!arity(a, counting ? 1 : 2, 2)) return std::nullopt;
+    // filter(list, p) as the list argument becomes a predicate on the rows: no list is built.
+    const ast_node* list_ast = a.children[0].get();
+    const ast_node* filter = nullptr;
+    if (list_ast->op == node_op::call && list_ast->text == "filter") {
+      if (!arity(*list_ast, 2, 2)) return std::nullopt;
+      filter = list_ast->children[1].get();
+      list_ast = list_ast->children[0].get();
+    }
+    const auto list = check(*list_ast);
+    if (!list) return std::nullopt;
+    if (list->type.kind != value_kind::list) {
+      report(diag::type_mismatch, list_ast->span,
+             fmt::format("{}() needs a list such as order.lines, not {}", f, describe(list->type)));
+      return std::nullopt;
+    }
+    if (scopes_.size() >= static_cast<std::size_t>(max_lambda_depth)) {
+      report(diag::expression_limit, a.name_span,
+             fmt::format("list functions nest at most {} deep", max_lambda_depth));
+      return std::nullopt;
+    }
+    const auto depth = static_cast<std::uint8_t>(scopes_.size());
+    node n;
+    n.code = op::list_fn;
+    n.a = list->index;
+    n.digits = static_cast<std::int8_t>(depth);
+    if (filter != nullptr) {
+      const auto pred = checked_lambda(*filter, "filter", list->type.enum_index, depth);
+      if (!pred) return std::nullopt;
+      if (!require_bool(*pred, "the condition of filter()")) return std::nullopt;
+      n.b = pred->index;
+      n.mask |= 1U;
+    }
+    type_info result{value_kind::boolean};
+    if (a.children.size() == 2) {
+      const auto body = checked_lambda(*a.children[1], f, list->type.enum_index, depth);
+      if (!body) return std::nullopt;
+      const bool boolean = f == "any" || f == "all" || f == "none" || counting;
+      if (boolean && !require_bool(*body, fmt::format("the condition of {}()", f))) return std::nullopt;
+      if (!boolean && !is_numeric(body->type.kind)) {
+        report(diag::type_mismatch, body->ast->span,
+               fmt::format("{}() adds up numbers, not {}", f, describe(body->type)));
+        return std::nullopt;
+      }
+      if (!boolean) result = {body->type.kind, f != "sum", 0, body->type.scale};
+      n.c = body->index;
+      n.mask |= 2U;
+    }
+    if (counting) result = {value_kind::integer};
+    n.result_int = result.kind == value_kind::integer;
+    n.aux = static_cast<std::uint8_t>(f == "any"     ? list_kind::any
+                                      : f == "all"   ? list_kind::all
+                                      : f == "none"  ? list_kind::none
+                                      : counting     ? list_kind::count
+                                      : f == "sum"   ? list_kind::sum
+                                      : f == "min"   ? list_kind::min
+                                                     : list_kind::max);
+    return typed{emit(n), result, &a};
+  }
+
+  std::optional<typed> checked_lambda(const ast_node& arg, std::string_view f, std::uint16_t record,
+                                      std::uint8_t depth) {
+    if (arg.op != node_op::lambda) {
+      report(diag::bad_call, arg.span,
+             fmt::format("{}() takes 'x -> ...' here, e.g. '{}(order.lines, l -> l.qty > 1)'", f, f));
+      return std::nullopt;
+    }
+    return lambda_body(arg, record, depth);
+  }
+
+  std::vector<scope> scopes_;
   std::string_view text_;
   const schema& schema_;
   const expression_origin& origin_;
@@ -781,6 +910,7 @@ compile_result compile_expression(std::string_view text, const schema& s,
   if (!root || has_errors(result.diagnostics)) return result;
   impl->root = root->index;
   for (const field_decl& f : s.fields()) impl->slot_types.push_back(f.type);
+  impl->max_iterations = limits.max_iterations;
   fuse(*impl);
   impl->result = {root->type.kind, root->type.scale, root->type.enum_index, root->type.nullable, {}};
   result.expression = std::make_unique<compiled_expression>(std::move(impl));

@@ -19,6 +19,8 @@ struct frame {
   static constexpr std::size_t scratch_bytes = 1024;
   char scratch[scratch_bytes];
   std::size_t used = 0;
+  const value* row[internal::expr::max_lambda_depth] = {};  // current row per lambda depth
+  std::uint32_t iterations = 0;
 };
 
 eval_status from_errc(decimal_errc e) noexcept {
@@ -161,6 +163,11 @@ class evaluator {
         return in_mask_slot(n, out);
       case op::div_slot_const:
         return div_slot_const(n, out);
+      case op::row_field:
+        out = f_.row[n.aux][n.slot];
+        return eval_status::ok;
+      case op::list_fn:
+        return list_function(n, out);
     }
     return eval_status::type_mismatch;
   }
@@ -433,6 +440,89 @@ class evaluator {
                                           static_cast<rounding_mode>(n.aux));
     if (!r) return from_errc(r.error);
     out = value::of_decimal(r.value);
+    return eval_status::ok;
+  }
+
+  // any/all/none/count/sum/min/max over the rows of a list, optionally filtered. Missing values
+  // of the body are skipped (as SQL aggregates do); a missing list has no rows.
+  eval_status list_function(const node& n, value& out) const noexcept {
+    value list;
+    eval_status s = eval(n.a, list);
+    if (s != eval_status::ok) return s;
+    const auto kind = static_cast<internal::expr::list_kind>(n.aux);
+    using internal::expr::list_kind;
+    std::int64_t matches = 0;  // rows whose body is true (or, without a body, that passed the filter)
+    std::int64_t visited = 0;  // rows that passed the filter
+    value acc;                 // sum, min, max
+    if (kind == list_kind::sum) acc = n.result_int ? value::of_int(0) : value::of_decimal(decimal());
+    const std::uint32_t rows = list.is_null() ? 0 : list.count();
+    for (std::uint32_t r = 0; r < rows; ++r) {
+      if (++f_.iterations > p_.max_iterations) return eval_status::iteration_limit;
+      f_.row[n.digits] = list.rows() + static_cast<std::size_t>(r) * list.width();
+      value v;
+      if ((n.mask & 1U) != 0) {
+        if (s = eval(n.b, v); s != eval_status::ok) return s;
+        if (!v.as_bool()) continue;
+      }
+      ++visited;
+      if ((n.mask & 2U) == 0) {  // count(list) or count(filter(...))
+        ++matches;
+        continue;
+      }
+      if (s = eval(n.c, v); s != eval_status::ok) return s;
+      if (kind == list_kind::any || kind == list_kind::all || kind == list_kind::none ||
+          kind == list_kind::count) {
+        if (v.as_bool()) ++matches;
+        // The answer is known at the first true (any, none) or the first false (all).
+        if (kind != list_kind::count && (v.as_bool() != (kind == list_kind::all))) break;
+        continue;
+      }
+      if (v.is_null()) continue;
+      if (s = accumulate(kind, n.result_int, acc, v); s != eval_status::ok) return s;
+    }
+    return finish_list(kind, matches, visited, acc, out);
+  }
+
+  static eval_status accumulate(internal::expr::list_kind kind, bool integers, value& acc,
+                                const value& v) noexcept {
+    using internal::expr::list_kind;
+    if (kind == list_kind::sum) {
+      if (integers) {
+        std::int64_t r = 0;
+        if (__builtin_add_overflow(acc.as_int(), v.as_int(), &r)) return eval_status::overflow;
+        acc = value::of_int(r);
+        return eval_status::ok;
+      }
+      const decimal_result r = decimal::add(acc.as_decimal(), v.as_decimal());
+      if (!r) return eval_status::overflow;
+      acc = value::of_decimal(r.value);
+      return eval_status::ok;
+    }
+    const int order = acc.is_null() ? 0 : compare_numbers(v, acc);
+    if (acc.is_null() || (kind == list_kind::min ? order < 0 : order > 0)) acc = v;
+    return eval_status::ok;
+  }
+
+  static eval_status finish_list(internal::expr::list_kind kind, std::int64_t matches,
+                                 std::int64_t visited, const value& acc, value& out) noexcept {
+    using internal::expr::list_kind;
+    switch (kind) {
+      case list_kind::any:
+        out = value::of_bool(matches > 0);
+        break;
+      case list_kind::all:
+        out = value::of_bool(matches == visited);
+        break;
+      case list_kind::none:
+        out = value::of_bool(matches == 0);
+        break;
+      case list_kind::count:
+        out = value::of_int(matches);
+        break;
+      default:
+        out = acc;
+        break;
+    }
     return eval_status::ok;
   }
 

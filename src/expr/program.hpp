@@ -45,7 +45,16 @@ enum class op : std::uint8_t {
   compare_slot,    // field <cmp> constant, compared as raw bits (units at the field's scale, code)
   in_mask_slot,    // enum field in a constant set
   div_slot_const,  // round(field / constant, digits, mode)
+  // Lists.
+  row_field,       // field `slot` of the current row of the lambda at depth `aux`
+  list_fn,         // aux: list_kind; a: list; b: filter predicate (flag 1); c: body (flag 2);
+                   // digits: lambda depth
 };
+
+enum class list_kind : std::uint8_t { any, all, none, count, sum, min, max };
+
+/// Deepest nesting of list functions (each needs a current row).
+inline constexpr int max_lambda_depth = 4;
 
 enum class arith : std::uint8_t { add, sub, mul, div, rem };
 enum class compare : std::uint8_t { eq, ne, lt, le, gt, ge };
@@ -72,6 +81,7 @@ struct compiled_expression::impl {
   std::vector<std::unique_ptr<std::string>> strings;  // text constants (stable addresses)
   std::vector<field_type> slot_types;                 // declared type per slot, for checks
   std::uint32_t root = 0;
+  std::uint32_t max_iterations = 0;
   field_type result;
 };
 

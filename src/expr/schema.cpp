@@ -42,6 +42,8 @@ std::string_view to_string(value_kind kind) noexcept {
       return "text";
     case value_kind::enumeration:
       return "enum";
+    case value_kind::list:
+      return "list";
   }
   return "null";
 }
@@ -75,8 +77,7 @@ bool schema::add_enum(std::string_view name, std::vector<std::string> values) {
   return true;
 }
 
-bool schema::add_field(std::string_view path, field_type type) {
-  if (!is_dotted_path(path) || find_field(path) != nullptr) return false;
+bool schema::valid_type(field_type& type) const {
   if (type.kind == value_kind::null) return false;
   if (type.kind == value_kind::decimal && (type.scale < 0 || type.scale > decimal::max_scale)) {
     return false;
@@ -87,6 +88,39 @@ bool schema::add_field(std::string_view path, field_type type) {
     if (it == enums_.end()) return false;
     type.enum_index = static_cast<std::uint16_t>(it - enums_.begin());
   }
+  if (type.kind == value_kind::list) {
+    const auto it = std::find_if(records_.begin(), records_.end(),
+                                 [&](const record_type& r) { return r.name == type.enum_name; });
+    if (it == records_.end()) return false;
+    type.enum_index = static_cast<std::uint16_t>(it - records_.begin());
+  }
+  return true;
+}
+
+bool schema::add_record(std::string_view name,
+                        std::vector<std::pair<std::string, field_type>> fields) {
+  if (!is_identifier(name) || find_record(name) != nullptr || fields.empty() || fields.size() > 64) {
+    return false;
+  }
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    auto& [field_name, type] = fields[i];
+    if (!is_identifier(field_name) || type.kind == value_kind::list || !valid_type(type)) return false;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (fields[j].first == field_name) return false;
+    }
+  }
+  records_.push_back({std::string(name), std::move(fields)});
+  return true;
+}
+
+const record_type* schema::find_record(std::string_view name) const noexcept {
+  const auto it = std::find_if(records_.begin(), records_.end(),
+                               [&](const record_type& r) { return r.name == name; });
+  return it == records_.end() ? nullptr : &*it;
+}
+
+bool schema::add_field(std::string_view path, field_type type) {
+  if (!is_dotted_path(path) || find_field(path) != nullptr || !valid_type(type)) return false;
   fields_.push_back({std::string(path), std::move(type), static_cast<std::uint32_t>(fields_.size())});
   return true;
 }
@@ -116,6 +150,15 @@ value value::of_string(std::string_view text) noexcept {
 }
 
 
+value value::of_list(const value* rows, std::uint32_t count, std::uint8_t width) noexcept {
+  return value(value_kind::list, static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(rows)),
+               width, count);
+}
+
+const value* value::rows() const noexcept {
+  return reinterpret_cast<const value*>(static_cast<std::intptr_t>(bits_));
+}
+
 std::string_view value::as_string() const noexcept {
   return {reinterpret_cast<const char*>(static_cast<std::intptr_t>(bits_)), length_};
 }
@@ -123,14 +166,42 @@ std::string_view value::as_string() const noexcept {
 expression_input::expression_input(const schema& s) : values_(s.fields().size()) {
   types_.reserve(s.fields().size());
   for (const field_decl& f : s.fields()) {
-    types_.push_back({f.type.kind, f.type.scale, f.type.optional});
+    const record_type* r =
+        f.type.kind == value_kind::list ? &s.records()[f.type.enum_index] : nullptr;
+    types_.push_back({f.type.kind, f.type.scale, f.type.optional, r});
   }
 }
+
+namespace {
+
+// A row value fits its record field: the declared kind (a number for a decimal field) with at most
+// the declared scale, or missing when the field is optional.
+bool fits(const value& v, const field_type& t) noexcept {
+  if (v.is_null()) return t.optional;
+  if (t.kind == value_kind::decimal) {
+    return (v.kind() == value_kind::decimal || v.kind() == value_kind::integer) &&
+           v.as_decimal().scale() <= t.scale;
+  }
+  return v.kind() == t.kind;
+}
+
+}  // namespace
 
 bool expression_input::set_converted(std::uint32_t slot, value v) noexcept {
   values_[slot] = value();
   if (v.is_null()) return true;
   const slot_type& t = types_[slot];
+  if (t.kind == value_kind::list) {
+    // Rows stay in the host's memory, so they are checked here rather than converted.
+    if (v.kind() != value_kind::list || v.width() != t.record->fields.size()) return false;
+    for (std::uint32_t row = 0; row < v.count(); ++row) {
+      for (std::size_t col = 0; col < t.record->fields.size(); ++col) {
+        if (!fits(v.rows()[row * v.width() + col], t.record->fields[col].second)) return false;
+      }
+    }
+    values_[slot] = v;
+    return true;
+  }
   const bool number_into_decimal =
       t.kind == value_kind::decimal &&
       (v.kind() == value_kind::decimal || v.kind() == value_kind::integer);
