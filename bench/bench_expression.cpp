@@ -58,9 +58,10 @@ void BM_anchor_rule_per_event(benchmark::State& state) {
   std::int64_t checksum = 0;
   for (auto _ : state) {
     for (const event& e : evs) {
-      const bool ok =
-          in.set(total, loyalty::value::of_decimal(loyalty::decimal::from_units(e.total_cents, 2).value)) &&
-          in.set(channel, loyalty::value::of_enum(e.channel)) && in.set(tier, loyalty::value::of_enum(e.tier));
+      const bool ok = in.set(total, loyalty::value::of_decimal(
+                                        loyalty::decimal::from_units(e.total_cents, 2).value)) &&
+                      in.set(channel, loyalty::value::of_enum(e.channel)) &&
+                      in.set(tier, loyalty::value::of_enum(e.tier));
       if (!ok) state.SkipWithError("input refused");
       loyalty::value out;
       if (compiled.expression->evaluate(in, out) == loyalty::eval_status::ok) {
@@ -69,7 +70,8 @@ void BM_anchor_rule_per_event(benchmark::State& state) {
     }
   }
   benchmark::DoNotOptimize(checksum);
-  state.counters["points_x10"] = static_cast<double>(checksum) / static_cast<double>(state.iterations());
+  state.counters["points_x10"] =
+      static_cast<double>(checksum) / static_cast<double>(state.iterations());
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(evs.size()));
 }
 BENCHMARK(BM_anchor_rule_per_event)->Unit(benchmark::kMillisecond);
@@ -94,7 +96,8 @@ void BM_anchor_rule_hand_written(benchmark::State& state) {
     }
   }
   benchmark::DoNotOptimize(checksum);
-  state.counters["points_x10"] = static_cast<double>(checksum) / static_cast<double>(state.iterations());
+  state.counters["points_x10"] =
+      static_cast<double>(checksum) / static_cast<double>(state.iterations());
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(evs.size()));
 }
 BENCHMARK(BM_anchor_rule_hand_written)->Unit(benchmark::kMillisecond);

@@ -50,10 +50,10 @@ std::string_view to_string(value_kind kind) noexcept;
 /// The declared type of a field: a kind plus its parameters, and whether it may be missing.
 struct field_type {
   value_kind kind = value_kind::null;
-  std::int8_t scale = 0;          ///< decimal: the fractional digits values are kept at
-  std::uint16_t enum_index = 0;   ///< enumeration: index into schema::enums(); list: records()
-  bool optional = false;          ///< may be null (missing) at evaluation
-  std::string enum_name;          ///< enumeration or list: the enum's or record's name
+  std::int8_t scale = 0;         ///< decimal: the fractional digits values are kept at
+  std::uint16_t enum_index = 0;  ///< enumeration: index into schema::enums(); list: records()
+  bool optional = false;         ///< may be null (missing) at evaluation
+  std::string enum_name;         ///< enumeration or list: the enum's or record's name
 
   static field_type boolean() { return {value_kind::boolean, 0, 0, false, {}}; }
   static field_type integer() { return {value_kind::integer, 0, 0, false, {}}; }
@@ -164,10 +164,10 @@ class value {
                   std::uint32_t length) noexcept
       : bits_(bits), length_(length), kind_(kind), scale_(scale) {}
 
-  std::int64_t bits_ = 0;      // bool, integer, decimal units, enum code, or text pointer
-  std::uint32_t length_ = 0;   // text length
+  std::int64_t bits_ = 0;     // bool, integer, decimal units, enum code, or text pointer
+  std::uint32_t length_ = 0;  // text length
   value_kind kind_ = value_kind::null;
-  std::uint8_t scale_ = 0;     // decimal scale, or a list's row width
+  std::uint8_t scale_ = 0;  // decimal scale, or a list's row width
 };
 
 /// The field values of one evaluation, by slot. Reused across events: set what changed.
@@ -214,10 +214,10 @@ class expression_input {
 /// Why an evaluation produced no value. Returned, never thrown.
 enum class eval_status : std::uint8_t {
   ok,
-  overflow,          ///< a decimal result does not fit
+  overflow,  ///< a decimal result does not fit
   division_by_zero,
-  missing_field,     ///< a required field was not set (the host broke the schema's contract)
-  type_mismatch,     ///< an input value of the wrong kind (the host broke the schema's contract)
+  missing_field,  ///< a required field was not set (the host broke the schema's contract)
+  type_mismatch,  ///< an input value of the wrong kind (the host broke the schema's contract)
   iteration_limit,
 };
 
@@ -225,8 +225,8 @@ std::string_view to_string(eval_status status) noexcept;
 
 /// Limits on what an expression may be; exceeding one is a diagnostic.
 struct expression_limits {
-  std::size_t max_length = 4096;     ///< characters of source text
-  std::uint32_t max_depth = 64;      ///< nesting of operators and calls
+  std::size_t max_length = 4096;  ///< characters of source text
+  std::uint32_t max_depth = 64;   ///< nesting of operators and calls
   std::size_t max_list_literal = 256;
   /// Rows visited by list functions in one evaluation, nested calls included; past it the
   /// evaluation stops with eval_status::iteration_limit.
@@ -254,10 +254,10 @@ class compiled_expression {
 
 /// Where the expression's text sits in a source file, so that diagnostics point inside it.
 struct expression_origin {
-  std::string source;           ///< file name for diagnostics
-  std::uint32_t line = 1;       ///< 1-based line of the expression's first character
-  std::uint32_t column = 1;     ///< 1-based byte column of the expression's first character
-  std::string line_text;        ///< that source line, for the caret (optional)
+  std::string source;        ///< file name for diagnostics
+  std::uint32_t line = 1;    ///< 1-based line of the expression's first character
+  std::uint32_t column = 1;  ///< 1-based byte column of the expression's first character
+  std::string line_text;     ///< that source line, for the caret (optional)
 };
 
 struct compile_result {
@@ -265,9 +265,23 @@ struct compile_result {
   std::vector<diagnostic> diagnostics;
 };
 
-/// Parses, checks and compiles `text` against `s`. Never throws on bad input.
+/// A named value an expression may use by name, e.g. net_total = order.total - order.shipping.
+/// However often an expression uses it, it is computed at most once per evaluation. A variable
+/// may use the variables listed before it (never itself or later ones, so there are no cycles).
+struct variable_def {
+  std::string name;  ///< an id, e.g. "net_total"
+  std::string text;  ///< its expression
+  expression_origin origin;
+};
+
+/// At most this many variables per compile_expression() call.
+inline constexpr std::size_t max_variables = 64;
+
+/// Parses, checks and compiles `text` against `s`, with `variables` in scope. Never throws on bad
+/// input. Only the variables the expression uses are compiled (and diagnosed).
 compile_result compile_expression(std::string_view text, const schema& s,
                                   const expression_origin& origin = {},
-                                  const expression_limits& limits = {});
+                                  const expression_limits& limits = {},
+                                  std::span<const variable_def> variables = {});
 
 }  // namespace loyalty

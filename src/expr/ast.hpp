@@ -22,15 +22,15 @@ enum class node_op : std::uint8_t {
   literal_bool,
   literal_number,  // decimal literal (integer literals are decimals of scale 0 until typed)
   literal_string,
-  name,            // a path: "order.total", a variable or a lambda parameter
+  name,  // a path: "order.total", a variable or a lambda parameter
   // compound
-  list,            // [a, b, c]
-  call,            // f(args...)
+  list,  // [a, b, c]
+  call,  // f(args...)
   negate,
   logical_not,
   logical_and,
   logical_or,
-  coalesce,        // a ?? b
+  coalesce,  // a ?? b
   add,
   subtract,
   multiply,
@@ -44,17 +44,17 @@ enum class node_op : std::uint8_t {
   greater_equal,
   in,
   not_in,
-  conditional,     // if a then b else c
-  lambda,          // x -> body, only as an argument of a list function
+  conditional,  // if a then b else c
+  lambda,       // x -> body, only as an argument of a list function
 };
 
 struct ast_node {
   node_op op = node_op::literal_null;
-  text_span span;        // the whole node
-  text_span name_span;   // call: the function name; name: the whole path
+  text_span span;       // the whole node
+  text_span name_span;  // call: the function name; name: the whole path
   bool bool_value = false;
-  decimal number;        // literal_number
-  std::string text;      // literal_string: its value; name: the dotted path; call: function name
+  decimal number;    // literal_number
+  std::string text;  // literal_string: its value; name: the dotted path; call: function name
   std::vector<std::unique_ptr<ast_node>> children;
 };
 

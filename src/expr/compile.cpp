@@ -23,11 +23,13 @@ struct type_info {
   value_kind kind = value_kind::null;
   bool nullable = false;
   std::uint16_t enum_index = 0;
-  std::int8_t scale = 0;       // decimal: fractional digits of the values it produces
-  bool scratch_text = false;   // text made by lower()/upper(), valid only inside the evaluation
+  std::int8_t scale = 0;      // decimal: fractional digits of the values it produces
+  bool scratch_text = false;  // text made by lower()/upper(), valid only inside the evaluation
 };
 
-bool is_numeric(value_kind k) { return k == value_kind::integer || k == value_kind::decimal; }
+bool is_numeric(value_kind k) {
+  return k == value_kind::integer || k == value_kind::decimal;
+}
 
 struct typed {
   std::uint32_t index = 0;
@@ -36,8 +38,8 @@ struct typed {
 };
 
 constexpr std::array<std::string_view, 18> function_names = {
-    "abs",  "all",   "any",   "ceil",  "clamp", "contains",    "count", "ends_with", "filter",
-    "floor", "lower", "max",  "min",   "none",  "round",       "starts_with", "sum", "upper"};
+    "abs",   "all",   "any", "ceil", "clamp", "contains", "count",       "ends_with", "filter",
+    "floor", "lower", "max", "min",  "none",  "round",    "starts_with", "sum",       "upper"};
 
 constexpr std::array<std::pair<std::string_view, rounding_mode>, 7> rounding_modes = {{
     {"half_even", rounding_mode::half_even},
@@ -59,11 +61,30 @@ std::string type_name(const type_info& t, const schema& s) {
   return t.nullable && t.kind != value_kind::null ? name + " (may be missing)" : name;
 }
 
+/// What every checker of one compile_expression() call shares: the output, the diagnostics and
+/// the variables compiled so far.
+struct compile_state {
+  const schema& s;
+  compiled_expression::impl& out;
+  std::vector<diagnostic>& diags;
+  const expression_limits& limits;
+  std::span<const variable_def> variables;
+  std::vector<std::optional<typed>> compiled;  // per variable, once compiled
+  std::vector<bool> attempted;                 // per variable: compiled, or failed (reported)
+};
+
 class checker {
  public:
-  checker(std::string_view text, const schema& s, const expression_origin& origin,
-          compiled_expression::impl& out, std::vector<diagnostic>& diags)
-      : text_(text), schema_(s), origin_(origin), out_(out), diags_(diags) {}
+  /// Checks one text; `visible` is how many of the state's variables it may use.
+  checker(std::string_view text, const expression_origin& origin, compile_state& state,
+          std::size_t visible)
+      : text_(text),
+        schema_(state.s),
+        origin_(origin),
+        out_(state.out),
+        diags_(state.diags),
+        state_(state),
+        visible_(visible) {}
 
   std::optional<typed> check(const ast_node& n) {
     switch (n.op) {
@@ -81,7 +102,8 @@ class checker {
         report(diag::type_mismatch, n.span, "a list can only follow 'in' or 'not in'");
         return std::nullopt;
       case node_op::lambda:
-        report(diag::bad_call, n.span, "'x -> ...' is only allowed as an argument of a list function");
+        report(diag::bad_call, n.span,
+               "'x -> ...' is only allowed as an argument of a list function");
         return std::nullopt;
       case node_op::call:
         return call(n);
@@ -122,17 +144,21 @@ class checker {
     d.level = i.level;
     d.source = origin_.source;
     // Position inside the text: lines after the first start at column 1 of the expression.
-    const std::string_view before = text_.substr(0, std::min<std::size_t>(where.begin, text_.size()));
-    const std::size_t newlines = static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
+    const std::string_view before =
+        text_.substr(0, std::min<std::size_t>(where.begin, text_.size()));
+    const std::size_t newlines =
+        static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
     const std::size_t line_start = newlines == 0 ? 0 : before.rfind('\n') + 1;
     d.line = origin_.line + static_cast<std::uint32_t>(newlines);
-    d.column = static_cast<std::uint32_t>(where.begin - line_start) + (newlines == 0 ? origin_.column : 1);
+    d.column =
+        static_cast<std::uint32_t>(where.begin - line_start) + (newlines == 0 ? origin_.column : 1);
     d.length = std::max<std::uint32_t>(1, where.end - where.begin);
     if (newlines == 0 && !origin_.line_text.empty()) {
       d.line_text = origin_.line_text;
     } else {
       const std::size_t end = text_.find('\n', line_start);
-      d.line_text = std::string(text_.substr(line_start, end == std::string_view::npos ? end : end - line_start));
+      d.line_text = std::string(
+          text_.substr(line_start, end == std::string_view::npos ? end : end - line_start));
     }
     d.message = std::move(message);
     diags_.push_back(std::move(d));
@@ -163,7 +189,8 @@ class checker {
   // --- leaves ---------------------------------------------------------------------------------
 
   std::optional<typed> number(const ast_node& a) {
-    if (a.number.scale() == 0) return constant(a, value::of_int(a.number.units()), {value_kind::integer});
+    if (a.number.scale() == 0)
+      return constant(a, value::of_int(a.number.units()), {value_kind::integer});
     type_info t{value_kind::decimal};
     t.scale = static_cast<std::int8_t>(a.number.scale());
     return constant(a, value::of_decimal(a.number), t);
@@ -173,6 +200,9 @@ class checker {
     const std::string_view head = std::string_view(a.text).substr(0, a.text.find('.'));
     for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
       if (it->name == head) return row_field(a, *it);
+    }
+    for (std::size_t i = 0; i < visible_; ++i) {
+      if (state_.variables[i].name == a.text) return variable(a, i);
     }
     const field_decl* f = schema_.find_field(a.text);
     if (f == nullptr) {
@@ -192,9 +222,9 @@ class checker {
   }
 
   struct scope {
-    std::string name;        // the lambda parameter
-    std::uint16_t record;    // index into schema::records()
-    std::uint8_t depth;      // which current-row register it reads
+    std::string name;      // the lambda parameter
+    std::uint16_t record;  // index into schema::records()
+    std::uint8_t depth;    // which current-row register it reads
   };
 
   std::optional<typed> row_field(const ast_node& a, const scope& sc) {
@@ -227,7 +257,8 @@ class checker {
     const auto x = check(*a.children[0]);
     if (!x) return std::nullopt;
     if (!is_numeric(x->type.kind)) {
-      report(diag::type_mismatch, a.span, fmt::format("'-' needs a number, not {}", describe(x->type)));
+      report(diag::type_mismatch, a.span,
+             fmt::format("'-' needs a number, not {}", describe(x->type)));
       return std::nullopt;
     }
     node n;
@@ -239,9 +270,10 @@ class checker {
   bool require_bool(const typed& x, std::string_view role) {
     if (x.type.kind == value_kind::boolean && !x.type.nullable) return true;
     if (x.type.kind == value_kind::boolean) {
-      report(diag::type_mismatch, x.ast->span,
-             fmt::format("{} may be missing; say what a missing value means, e.g. '({}) ?? false'",
-                         role, text_.substr(x.ast->span.begin, x.ast->span.end - x.ast->span.begin)));
+      report(
+          diag::type_mismatch, x.ast->span,
+          fmt::format("{} may be missing; say what a missing value means, e.g. '({}) ?? false'",
+                      role, text_.substr(x.ast->span.begin, x.ast->span.end - x.ast->span.begin)));
     } else {
       report(diag::type_mismatch, x.ast->span,
              fmt::format("{} must be true or false, not {}", role, describe(x.type)));
@@ -284,7 +316,8 @@ class checker {
                (x.kind == value_kind::enumeration && x.enum_index != y.enum_index)) {
       return std::nullopt;
     }
-    t.nullable = x.nullable || y.nullable || x.kind == value_kind::null || y.kind == value_kind::null;
+    t.nullable =
+        x.nullable || y.nullable || x.kind == value_kind::null || y.kind == value_kind::null;
     t.scratch_text = x.scratch_text || y.scratch_text;
     return t;
   }
@@ -296,8 +329,9 @@ class checker {
     std::optional<type_info> t = unify(x->type, y->type);
     if (!t) {
       report(diag::type_mismatch, a.span,
-             fmt::format("'?" "?' needs both sides of one type: {} and {}", describe(x->type),
-                         describe(y->type)));
+             fmt::format("'?"
+                         "?' needs both sides of one type: {} and {}",
+                         describe(x->type), describe(y->type)));
       return std::nullopt;
     }
     if (!x->type.nullable) {
@@ -335,7 +369,8 @@ class checker {
     n.a = x->index;
     n.b = y->index;
     type_info t{value_kind::decimal, x->type.nullable || y->type.nullable};
-    const bool both_int = x->type.kind == value_kind::integer && y->type.kind == value_kind::integer;
+    const bool both_int =
+        x->type.kind == value_kind::integer && y->type.kind == value_kind::integer;
     const arith kind = a.op == node_op::add        ? arith::add
                        : a.op == node_op::subtract ? arith::sub
                        : a.op == node_op::multiply ? arith::mul
@@ -352,12 +387,14 @@ class checker {
     const int sy = y->type.scale;
     int scale = std::max(sx, sy);
     if (kind == arith::mul) scale = sx + sy;
-    if (kind == arith::div) scale = std::min(decimal::max_scale, std::max(sx, sy) + extra_division_digits);
+    if (kind == arith::div)
+      scale = std::min(decimal::max_scale, std::max(sx, sy) + extra_division_digits);
     if (scale > decimal::max_scale) {
-      report(diag::type_mismatch, a.span,
-             fmt::format("this product would keep {} fractional digits, more than {}; round a factor "
-                         "first with round(x, digits, mode)",
-                         scale, decimal::max_scale));
+      report(
+          diag::type_mismatch, a.span,
+          fmt::format("this product would keep {} fractional digits, more than {}; round a factor "
+                      "first with round(x, digits, mode)",
+                      scale, decimal::max_scale));
       return std::nullopt;
     }
     n.digits = static_cast<std::int8_t>(scale);
@@ -410,12 +447,12 @@ class checker {
     std::optional<typed> x = check(*a.children[0]);
     std::optional<typed> y = check(*a.children[1]);
     if (!x || !y) return std::nullopt;
-    const compare c = a.op == node_op::equal         ? compare::eq
-                      : a.op == node_op::not_equal   ? compare::ne
-                      : a.op == node_op::less        ? compare::lt
-                      : a.op == node_op::less_equal  ? compare::le
-                      : a.op == node_op::greater     ? compare::gt
-                                                     : compare::ge;
+    const compare c = a.op == node_op::equal        ? compare::eq
+                      : a.op == node_op::not_equal  ? compare::ne
+                      : a.op == node_op::less       ? compare::lt
+                      : a.op == node_op::less_equal ? compare::le
+                      : a.op == node_op::greater    ? compare::gt
+                                                    : compare::ge;
     node n;
     n.aux = static_cast<std::uint8_t>(c);
     if (x->type.kind == value_kind::null || y->type.kind == value_kind::null) {
@@ -496,7 +533,8 @@ class checker {
     const std::optional<type_info> t = unify(yes->type, no->type);
     if (!t) {
       report(diag::type_mismatch, a.span,
-             fmt::format("'then' gives {} but 'else' gives {}", describe(yes->type), describe(no->type)));
+             fmt::format("'then' gives {} but 'else' gives {}", describe(yes->type),
+                         describe(no->type)));
       return std::nullopt;
     }
     node n;
@@ -512,11 +550,12 @@ class checker {
   bool arity(const ast_node& a, std::size_t min, std::size_t max) {
     const std::size_t n = a.children.size();
     if (n >= min && n <= max) return true;
-    const std::string expected = min == max   ? fmt::format("{}", min)
+    const std::string expected = min == max  ? fmt::format("{}", min)
                                  : max > 100 ? fmt::format("at least {}", min)
                                              : fmt::format("{} to {}", min, max);
-    report(diag::bad_call, a.name_span,
-           fmt::format("{}() takes {} argument{}, not {}", a.text, expected, max == 1 ? "" : "s", n));
+    report(
+        diag::bad_call, a.name_span,
+        fmt::format("{}() takes {} argument{}, not {}", a.text, expected, max == 1 ? "" : "s", n));
     return false;
   }
 
@@ -541,7 +580,8 @@ class checker {
     if (f == "starts_with" || f == "ends_with" || f == "contains") return text_test(a);
     const std::vector<std::string_view> names(function_names.begin(), function_names.end());
     report(diag::bad_call, a.name_span,
-           fmt::format("unknown function '{}'{}", printable(f), did_you_mean(closest_match(f, names))));
+           fmt::format("unknown function '{}'{}", printable(f),
+                       did_you_mean(closest_match(f, names))));
     return std::nullopt;
   }
 
@@ -630,8 +670,9 @@ class checker {
              fmt::format("round() needs a number, not {}", describe(x->type)));
       ok = false;
     }
-    const bool digits_ok = digits_ast.op == node_op::literal_number && digits_ast.number.scale() == 0 &&
-                           digits_ast.number.units() >= 0 && digits_ast.number.units() <= decimal::max_scale;
+    const bool digits_ok = digits_ast.op == node_op::literal_number &&
+                           digits_ast.number.scale() == 0 && digits_ast.number.units() >= 0 &&
+                           digits_ast.number.units() <= decimal::max_scale;
     if (!digits_ok) {
       report(diag::bad_call, digits_ast.span,
              fmt::format("round() takes the number of digits as a whole number from 0 to {}",
@@ -665,7 +706,8 @@ class checker {
       if (!x) {
         ok = false;
       } else if (x->type.kind != value_kind::string) {
-        report(diag::type_mismatch, c->span, fmt::format("{}() needs text, not {}", a.text, describe(x->type)));
+        report(diag::type_mismatch, c->span,
+               fmt::format("{}() needs text, not {}", a.text, describe(x->type)));
         ok = false;
       } else {
         args.push_back(*x);
@@ -692,7 +734,9 @@ class checker {
     const auto args = text_args(a);
     if (!args) return std::nullopt;
     node n;
-    n.code = a.text == "starts_with" ? op::starts_with : a.text == "ends_with" ? op::ends_with : op::contains;
+    n.code = a.text == "starts_with" ? op::starts_with
+             : a.text == "ends_with" ? op::ends_with
+                                     : op::contains;
     n.a = (*args)[0].index;
     n.b = (*args)[1].index;
     return typed{emit(n), {value_kind::boolean}, &a};
@@ -701,7 +745,8 @@ class checker {
   // --- list functions -------------------------------------------------------------------------
 
   /// Checks `x -> body` with x bound to a row of `record` at `depth`.
-  std::optional<typed> lambda_body(const ast_node& lambda, std::uint16_t record, std::uint8_t depth) {
+  std::optional<typed> lambda_body(const ast_node& lambda, std::uint16_t record,
+                                   std::uint8_t depth) {
     scopes_.push_back({lambda.text, record, depth});
     std::optional<typed> body = check(*lambda.children[0]);
     scopes_.pop_back();
@@ -749,7 +794,8 @@ class checker {
       const auto body = checked_lambda(*a.children[1], f, list->type.enum_index, depth);
       if (!body) return std::nullopt;
       const bool boolean = f == "any" || f == "all" || f == "none" || counting;
-      if (boolean && !require_bool(*body, fmt::format("the condition of {}()", f))) return std::nullopt;
+      if (boolean && !require_bool(*body, fmt::format("the condition of {}()", f)))
+        return std::nullopt;
       if (!boolean && !is_numeric(body->type.kind)) {
         report(diag::type_mismatch, body->ast->span,
                fmt::format("{}() adds up numbers, not {}", f, describe(body->type)));
@@ -761,32 +807,87 @@ class checker {
     }
     if (counting) result = {value_kind::integer};
     n.result_int = result.kind == value_kind::integer;
-    n.aux = static_cast<std::uint8_t>(f == "any"     ? list_kind::any
-                                      : f == "all"   ? list_kind::all
-                                      : f == "none"  ? list_kind::none
-                                      : counting     ? list_kind::count
-                                      : f == "sum"   ? list_kind::sum
-                                      : f == "min"   ? list_kind::min
-                                                     : list_kind::max);
+    n.aux = static_cast<std::uint8_t>(f == "any"    ? list_kind::any
+                                      : f == "all"  ? list_kind::all
+                                      : f == "none" ? list_kind::none
+                                      : counting    ? list_kind::count
+                                      : f == "sum"  ? list_kind::sum
+                                      : f == "min"  ? list_kind::min
+                                                    : list_kind::max);
     return typed{emit(n), result, &a};
   }
 
   std::optional<typed> checked_lambda(const ast_node& arg, std::string_view f, std::uint16_t record,
                                       std::uint8_t depth) {
     if (arg.op != node_op::lambda) {
-      report(diag::bad_call, arg.span,
-             fmt::format("{}() takes 'x -> ...' here, e.g. '{}(order.lines, l -> l.qty > 1)'", f, f));
+      report(
+          diag::bad_call, arg.span,
+          fmt::format("{}() takes 'x -> ...' here, e.g. '{}(order.lines, l -> l.qty > 1)'", f, f));
       return std::nullopt;
     }
     return lambda_body(arg, record, depth);
   }
 
+  // --- variables ------------------------------------------------------------------------------
+
+  /// A use of variable `i`: compiled into this expression on first use (its own diagnostics point
+  /// into its own text), then referenced by a memoizing node.
+  std::optional<typed> variable(const ast_node& a, std::size_t i) {
+    if (!state_.attempted[i]) {
+      state_.attempted[i] = true;
+      const variable_def& v = state_.variables[i];
+      state_.compiled[i] = compile_text(v.text, v.origin, state_, i);
+      // Its syntax tree is gone once compiled; only the node index and the type remain.
+      if (state_.compiled[i]) state_.compiled[i]->ast = nullptr;
+    }
+    if (!state_.compiled[i]) return std::nullopt;
+    node n;
+    n.code = op::variable;
+    n.a = state_.compiled[i]->index;
+    n.slot = static_cast<std::uint32_t>(i);
+    type_info t = state_.compiled[i]->type;
+    t.scratch_text = false;
+    if (state_.compiled[i]->type.scratch_text) {
+      report(diag::type_mismatch, a.span,
+             "a variable cannot hold the text made by lower() or upper(); compare it instead");
+      return std::nullopt;
+    }
+    return typed{emit(n), t, &a};
+  }
+
+ public:
+  /// Parses and checks one text (the expression or a variable) into the shared output.
+  static std::optional<typed> compile_text(std::string_view text, const expression_origin& origin,
+                                           compile_state& state, std::size_t visible) {
+    checker c(text, origin, state, visible);
+    if (text.size() > state.limits.max_length) {
+      c.report(diag::expression_limit, {0, 1},
+               fmt::format("expression of {} characters exceeds the limit of {}", text.size(),
+                           state.limits.max_length));
+      return std::nullopt;
+    }
+    parse_error error;
+    const std::unique_ptr<ast_node> ast =
+        parse(text, {state.limits.max_depth, state.limits.max_list_literal}, error);
+    if (!ast) {
+      const bool limit = error.message.find("nested deeper") != std::string::npos ||
+                         error.message.find("at most") != std::string::npos;
+      c.report(limit ? diag::expression_limit : diag::expression_syntax, error.where,
+               error.message);
+      return std::nullopt;
+    }
+    return c.check(*ast);
+  }
+
+ private:
   std::vector<scope> scopes_;
   std::string_view text_;
   const schema& schema_;
   const expression_origin& origin_;
   compiled_expression::impl& out_;
   std::vector<diagnostic>& diags_;
+  compile_state& state_;
+  std::size_t visible_;
 };
 
 // --- peephole fusion ------------------------------------------------------------------------
@@ -882,37 +983,37 @@ void fuse(compiled_expression::impl& p) {
 }  // namespace internal::expr
 
 compile_result compile_expression(std::string_view text, const schema& s,
-                                  const expression_origin& origin, const expression_limits& limits) {
+                                  const expression_origin& origin, const expression_limits& limits,
+                                  std::span<const variable_def> variables) {
   using namespace internal::expr;
   compile_result result;
   auto impl = std::make_unique<compiled_expression::impl>();
-  checker c(text, s, origin, *impl, result.diagnostics);
-  if (text.size() > limits.max_length) {
-    c.report(internal::diag::expression_limit, {0, 1},
-             fmt::format("expression of {} characters exceeds the limit of {}", text.size(),
-                         limits.max_length));
+  compile_state state{s,
+                      *impl,
+                      result.diagnostics,
+                      limits,
+                      variables,
+                      std::vector<std::optional<typed>>(variables.size()),
+                      std::vector<bool>(variables.size(), false)};
+  if (variables.size() > max_variables) {
+    checker(text, origin, state, 0)
+        .report(internal::diag::expression_limit, {0, 1},
+                fmt::format("{} variables; the limit is {}", variables.size(), max_variables));
     return result;
   }
-  parse_error error;
-  const std::unique_ptr<ast_node> ast = parse(text, {limits.max_depth, limits.max_list_literal}, error);
-  if (!ast) {
-    const bool limit = error.message.find("nested deeper") != std::string::npos ||
-                       error.message.find("at most") != std::string::npos;
-    c.report(limit ? internal::diag::expression_limit : internal::diag::expression_syntax,
-             error.where, error.message);
-    return result;
-  }
-  const auto root = c.check(*ast);
+  const auto root = checker::compile_text(text, origin, state, variables.size());
   if (root && root->type.scratch_text) {
-    c.report(internal::diag::type_mismatch, ast->span,
-             "the text made by lower() or upper() can be compared, not returned");
+    checker(text, origin, state, 0)
+        .report(internal::diag::type_mismatch, {0, static_cast<std::uint32_t>(text.size())},
+                "the text made by lower() or upper() can be compared, not returned");
   }
   if (!root || has_errors(result.diagnostics)) return result;
   impl->root = root->index;
   for (const field_decl& f : s.fields()) impl->slot_types.push_back(f.type);
   impl->max_iterations = limits.max_iterations;
   fuse(*impl);
-  impl->result = {root->type.kind, root->type.scale, root->type.enum_index, root->type.nullable, {}};
+  impl->result = {
+      root->type.kind, root->type.scale, root->type.enum_index, root->type.nullable, {}};
   result.expression = std::make_unique<compiled_expression>(std::move(impl));
   return result;
 }

@@ -21,10 +21,18 @@ struct frame {
   std::size_t used = 0;
   const value* row[internal::expr::max_lambda_depth] = {};  // current row per lambda depth
   std::uint32_t iterations = 0;
+  std::uint64_t variables_ready = 0;  // bit i: variables[i] holds variable i's value
+  // Left uninitialized (a value would zero itself): only slots marked ready are read.
+  union cached {
+    cached() noexcept {}
+    value v;
+  };
+  cached variables[max_variables];
 };
 
 eval_status from_errc(decimal_errc e) noexcept {
-  return e == decimal_errc::division_by_zero ? eval_status::division_by_zero : eval_status::overflow;
+  return e == decimal_errc::division_by_zero ? eval_status::division_by_zero
+                                             : eval_status::overflow;
 }
 
 bool compare_result(compare c, int order) noexcept {
@@ -45,7 +53,9 @@ bool compare_result(compare c, int order) noexcept {
   return false;
 }
 
-int order_of(std::strong_ordering o) noexcept { return o < 0 ? -1 : (o > 0 ? 1 : 0); }
+int order_of(std::strong_ordering o) noexcept {
+  return o < 0 ? -1 : (o > 0 ? 1 : 0);
+}
 
 int compare_numbers(const value& a, const value& b) noexcept {
   if (a.kind() == value_kind::integer && b.kind() == value_kind::integer) {
@@ -168,6 +178,8 @@ class evaluator {
         return eval_status::ok;
       case op::list_fn:
         return list_function(n, out);
+      case op::variable:
+        return variable(n, out);
     }
     return eval_status::type_mismatch;
   }
@@ -320,8 +332,8 @@ class evaluator {
   }
 
   eval_status numeric_function(const node& n, value& out) const noexcept {
-    eval_status s = eval(n.code == op::min_num || n.code == op::max_num ? p_.args[n.args_begin] : n.a,
-                         out);
+    eval_status s =
+        eval(n.code == op::min_num || n.code == op::max_num ? p_.args[n.args_begin] : n.a, out);
     if (s != eval_status::ok || out.is_null()) return s;
     if (n.code == op::abs_num) {
       if (out.kind() == value_kind::integer) {
@@ -402,8 +414,8 @@ class evaluator {
   // A field read for a fused op: false (with `status`) when it is missing and required.
   bool read_slot(std::uint32_t slot, value& v, eval_status& status) const noexcept {
     v = in_.get(slot);
-    status = v.is_null() && !p_.slot_types[slot].optional ? eval_status::missing_field
-                                                          : eval_status::ok;
+    status =
+        v.is_null() && !p_.slot_types[slot].optional ? eval_status::missing_field : eval_status::ok;
     return status == eval_status::ok;
   }
 
@@ -427,8 +439,8 @@ class evaluator {
     value x;
     eval_status s;
     if (!read_slot(n.slot, x, s)) return s;
-    const bool found = !x.is_null() && x.as_int() >= 0 && x.as_int() < 64 &&
-                       ((n.mask >> x.as_int()) & 1U) != 0;
+    const bool found =
+        !x.is_null() && x.as_int() >= 0 && x.as_int() < 64 && ((n.mask >> x.as_int()) & 1U) != 0;
     out = value::of_bool(found != (n.digits != 0));
     return eval_status::ok;
   }
@@ -443,6 +455,20 @@ class evaluator {
     return eval_status::ok;
   }
 
+  eval_status variable(const node& n, value& out) const noexcept {
+    const std::uint64_t bit = std::uint64_t{1} << n.slot;
+    if ((f_.variables_ready & bit) != 0) {
+      out = f_.variables[n.slot].v;
+      return eval_status::ok;
+    }
+    const eval_status s = eval(n.a, out);
+    if (s == eval_status::ok) {
+      f_.variables[n.slot].v = out;
+      f_.variables_ready |= bit;
+    }
+    return s;
+  }
+
   // any/all/none/count/sum/min/max over the rows of a list, optionally filtered. Missing values
   // of the body are skipped (as SQL aggregates do); a missing list has no rows.
   eval_status list_function(const node& n, value& out) const noexcept {
@@ -451,10 +477,12 @@ class evaluator {
     if (s != eval_status::ok) return s;
     const auto kind = static_cast<internal::expr::list_kind>(n.aux);
     using internal::expr::list_kind;
-    std::int64_t matches = 0;  // rows whose body is true (or, without a body, that passed the filter)
+    std::int64_t matches =
+        0;  // rows whose body is true (or, without a body, that passed the filter)
     std::int64_t visited = 0;  // rows that passed the filter
     value acc;                 // sum, min, max
-    if (kind == list_kind::sum) acc = n.result_int ? value::of_int(0) : value::of_decimal(decimal());
+    if (kind == list_kind::sum)
+      acc = n.result_int ? value::of_int(0) : value::of_decimal(decimal());
     const std::uint32_t rows = list.is_null() ? 0 : list.count();
     for (std::uint32_t r = 0; r < rows; ++r) {
       if (++f_.iterations > p_.max_iterations) return eval_status::iteration_limit;
@@ -533,13 +561,15 @@ class evaluator {
 
 }  // namespace
 
-eval_status compiled_expression::evaluate(const expression_input& input, value& out) const noexcept {
+eval_status compiled_expression::evaluate(const expression_input& input,
+                                          value& out) const noexcept {
   frame f;
   const evaluator e(*impl_, input, f);
   const eval_status s = e.eval(impl_->root, out);
   // A result that points into the scratch memory would dangle once this frame is gone.
   if (s == eval_status::ok && out.kind() == value_kind::string &&
-      out.as_string().data() >= f.scratch && out.as_string().data() < f.scratch + sizeof f.scratch) {
+      out.as_string().data() >= f.scratch &&
+      out.as_string().data() < f.scratch + sizeof f.scratch) {
     out = value();
     return eval_status::type_mismatch;
   }

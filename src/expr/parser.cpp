@@ -68,9 +68,15 @@ constexpr std::array<std::pair<std::string_view, tok>, 10> keywords = {{
     {"null", tok::kw_null},
 }};
 
-bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_ident_char(char c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_ident_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool is_ident_char(char c) {
+  return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 class lexer {
  public:
@@ -103,8 +109,8 @@ class lexer {
 
  private:
   void skip_space() {
-    while (pos_ < text_.size() &&
-           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -221,14 +227,17 @@ class lexer {
         if (n == '?') return take(tok::coalesce, 2);
         t.kind = tok::bad;
         ++pos_;
-        error_ = "'?' is not an operator: use 'if ... then ... else ...' or '?" "?'";
+        error_ =
+            "'?' is not an operator: use 'if ... then ... else ...' or '?"
+            "?'";
         return;
       case '&':
       case '|':
         t.kind = tok::bad;
         pos_ += (n == c) ? 2 : 1;
-        error_ = fmt::format("'{}' is not an operator: use '{}'", n == c ? std::string(2, c) : std::string(1, c),
-                             c == '&' ? "and" : "or");
+        error_ =
+            fmt::format("'{}' is not an operator: use '{}'",
+                        n == c ? std::string(2, c) : std::string(1, c), c == '&' ? "and" : "or");
         return;
       default:
         break;
@@ -273,7 +282,8 @@ class parser {
 
   std::unique_ptr<ast_node> parse_all() {
     auto root = expression();
-    if (root && cur_.kind != tok::end) return fail(cur_.span, fmt::format("unexpected {}", shown(cur_)));
+    if (root && cur_.kind != tok::end)
+      return fail(cur_.span, fmt::format("unexpected {}", shown(cur_)));
     return root;
   }
 
@@ -344,7 +354,8 @@ class parser {
   node_ptr expression() {
     depth_guard guard(*this);
     if (depth_ > limits_.max_depth) {
-      return fail(cur_.span, fmt::format("expression nested deeper than {} levels", limits_.max_depth));
+      return fail(cur_.span,
+                  fmt::format("expression nested deeper than {} levels", limits_.max_depth));
     }
     if (cur_.kind == tok::kw_if) return conditional();
     return logical_or();
@@ -392,7 +403,8 @@ class parser {
     if (cur_.kind != tok::kw_not) return comparison();
     depth_guard guard(*this);
     if (depth_ > limits_.max_depth) {
-      return fail(cur_.span, fmt::format("expression nested deeper than {} levels", limits_.max_depth));
+      return fail(cur_.span,
+                  fmt::format("expression nested deeper than {} levels", limits_.max_depth));
     }
     const std::uint32_t begin = cur_.span.begin;
     advance();
@@ -469,7 +481,8 @@ class parser {
 
   node_ptr multiplicative() {
     auto lhs = unary();
-    while (lhs && (cur_.kind == tok::star || cur_.kind == tok::slash || cur_.kind == tok::percent)) {
+    while (lhs &&
+           (cur_.kind == tok::star || cur_.kind == tok::slash || cur_.kind == tok::percent)) {
       const node_op op = cur_.kind == tok::star    ? node_op::multiply
                          : cur_.kind == tok::slash ? node_op::divide
                                                    : node_op::remainder;
@@ -485,7 +498,8 @@ class parser {
     if (cur_.kind != tok::minus) return primary();
     depth_guard guard(*this);
     if (depth_ > limits_.max_depth) {
-      return fail(cur_.span, fmt::format("expression nested deeper than {} levels", limits_.max_depth));
+      return fail(cur_.span,
+                  fmt::format("expression nested deeper than {} levels", limits_.max_depth));
     }
     const std::uint32_t begin = cur_.span.begin;
     advance();
@@ -578,7 +592,8 @@ class parser {
     while (cur_.kind == tok::dot) {
       advance();
       if (cur_.kind != tok::ident) {
-        return fail(cur_.span, fmt::format("expected a field name after '.', found {}", shown(cur_)));
+        return fail(cur_.span,
+                    fmt::format("expected a field name after '.', found {}", shown(cur_)));
       }
       path += '.';
       path += cur_.text;

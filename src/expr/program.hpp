@@ -27,13 +27,13 @@ enum class op : std::uint8_t {
   compare_str,
   compare_enum,
   compare_bool,
-  is_null,      // aux: 0 == null, 1 != null
-  in_mask,      // enum in a constant set: bit per code
-  in_list,      // a in [items...]: args; aux: comparison family (0 num, 1 str, 2 enum, 3 bool)
+  is_null,  // aux: 0 == null, 1 != null
+  in_mask,  // enum in a constant set: bit per code
+  in_list,  // a in [items...]: args; aux: comparison family (0 num, 1 str, 2 enum, 3 bool)
   conditional,
   abs_num,
-  min_num,      // args
-  max_num,      // args
+  min_num,  // args
+  max_num,  // args
   clamp_num,
   lower,
   upper,
@@ -46,9 +46,10 @@ enum class op : std::uint8_t {
   in_mask_slot,    // enum field in a constant set
   div_slot_const,  // round(field / constant, digits, mode)
   // Lists.
-  row_field,       // field `slot` of the current row of the lambda at depth `aux`
-  list_fn,         // aux: list_kind; a: list; b: filter predicate (flag 1); c: body (flag 2);
-                   // digits: lambda depth
+  row_field,  // field `slot` of the current row of the lambda at depth `aux`
+  list_fn,    // aux: list_kind; a: list; b: filter predicate (flag 1); c: body (flag 2);
+              // digits: lambda depth
+  variable,   // named variable `slot`, computed by subtree `a` once per evaluation
 };
 
 enum class list_kind : std::uint8_t { any, all, none, count, sum, min, max };
@@ -63,12 +64,12 @@ struct node {
   op code = op::constant;
   std::uint8_t aux = 0;
   std::int8_t digits = 0;
-  bool result_int = false;      // numeric result is an integer (min/max/abs/conditional)
+  bool result_int = false;  // numeric result is an integer (min/max/abs/conditional)
   std::uint32_t a = 0, b = 0, c = 0;
   std::uint32_t args_begin = 0, args_count = 0;
-  value constant;               // constant value; field: unused
-  std::uint32_t slot = 0;       // field
-  std::uint64_t mask = 0;       // in_mask
+  value constant;          // constant value; field: unused
+  std::uint32_t slot = 0;  // field
+  std::uint64_t mask = 0;  // in_mask
 };
 
 }  // namespace loyalty::internal::expr

@@ -99,12 +99,14 @@ bool schema::valid_type(field_type& type) const {
 
 bool schema::add_record(std::string_view name,
                         std::vector<std::pair<std::string, field_type>> fields) {
-  if (!is_identifier(name) || find_record(name) != nullptr || fields.empty() || fields.size() > 64) {
+  if (!is_identifier(name) || find_record(name) != nullptr || fields.empty() ||
+      fields.size() > 64) {
     return false;
   }
   for (std::size_t i = 0; i < fields.size(); ++i) {
     auto& [field_name, type] = fields[i];
-    if (!is_identifier(field_name) || type.kind == value_kind::list || !valid_type(type)) return false;
+    if (!is_identifier(field_name) || type.kind == value_kind::list || !valid_type(type))
+      return false;
     for (std::size_t j = 0; j < i; ++j) {
       if (fields[j].first == field_name) return false;
     }
@@ -121,7 +123,8 @@ const record_type* schema::find_record(std::string_view name) const noexcept {
 
 bool schema::add_field(std::string_view path, field_type type) {
   if (!is_dotted_path(path) || find_field(path) != nullptr || !valid_type(type)) return false;
-  fields_.push_back({std::string(path), std::move(type), static_cast<std::uint32_t>(fields_.size())});
+  fields_.push_back(
+      {std::string(path), std::move(type), static_cast<std::uint32_t>(fields_.size())});
   return true;
 }
 
@@ -145,10 +148,10 @@ int schema::enum_code(std::uint16_t enum_index, std::string_view v) const noexce
 }
 
 value value::of_string(std::string_view text) noexcept {
-  return value(value_kind::string, static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(text.data())),
-               0, static_cast<std::uint32_t>(text.size()));
+  return value(value_kind::string,
+               static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(text.data())), 0,
+               static_cast<std::uint32_t>(text.size()));
 }
-
 
 value value::of_list(const value* rows, std::uint32_t count, std::uint8_t width) noexcept {
   return value(value_kind::list, static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(rows)),
@@ -227,6 +230,8 @@ bool expression_input::set_converted(std::uint32_t slot, value v) noexcept {
 compiled_expression::compiled_expression(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 compiled_expression::~compiled_expression() = default;
 
-field_type compiled_expression::result_type() const noexcept { return impl_->result; }
+field_type compiled_expression::result_type() const noexcept {
+  return impl_->result;
+}
 
 }  // namespace loyalty

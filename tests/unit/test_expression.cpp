@@ -14,7 +14,9 @@ using loyalty::value_kind;
 
 namespace {
 
-decimal d(const char* text) { return decimal::parse(text).value_or_throw(); }
+decimal d(const char* text) {
+  return decimal::parse(text).value_or_throw();
+}
 
 /// A shop schema and an input with typical values; tests change what they need.
 struct fixture {
@@ -365,8 +367,9 @@ TEST_CASE("limits are diagnostics", "[expr][limits]") {
   CHECK(loyalty::compile_expression("- - - - - - - - - - 1", f.s, {}, limits).diagnostics[0].code ==
         "L0305");
   limits.max_list_literal = 2;
-  CHECK(loyalty::compile_expression("order.items in [1, 2, 3]", f.s, {}, limits).diagnostics[0].code ==
-        "L0305");
+  CHECK(loyalty::compile_expression("order.items in [1, 2, 3]", f.s, {}, limits)
+            .diagnostics[0]
+            .code == "L0305");
   limits.max_length = 5;
   CHECK(loyalty::compile_expression("order.items", f.s, {}, limits).diagnostics[0].code == "L0305");
 }
@@ -374,9 +377,9 @@ TEST_CASE("limits are diagnostics", "[expr][limits]") {
 TEST_CASE("schema rejects bad declarations", "[expr][schema]") {
   loyalty::schema s;
   CHECK(s.add_enum("tier", {"a", "b"}));
-  CHECK_FALSE(s.add_enum("tier", {"c"}));         // exists
-  CHECK_FALSE(s.add_enum("dup", {"a", "a"}));     // repeated value
-  CHECK_FALSE(s.add_enum("Bad", {"a"}));          // not an identifier
+  CHECK_FALSE(s.add_enum("tier", {"c"}));      // exists
+  CHECK_FALSE(s.add_enum("dup", {"a", "a"}));  // repeated value
+  CHECK_FALSE(s.add_enum("Bad", {"a"}));       // not an identifier
   CHECK(s.add_field("order.total", field_type::decimal(2)));
   CHECK_FALSE(s.add_field("order.total", field_type::integer()));  // exists
   CHECK_FALSE(s.add_field("order..x", field_type::integer()));
