@@ -41,6 +41,7 @@ class program_builder {
   void schema(const raw_node* node, program& out);
   void enums(const raw_node& node, program& out);
   void fields(const raw_node& node, program& out);
+  void records(const raw_node& node, program& out);
   std::optional<field_type> parse_type(const raw_node& node, const program& out);
 
   schema_reader reader_;
@@ -252,6 +253,7 @@ void program_builder::schema(const raw_node* node, program& out) {
   if (node == nullptr) return;
   map_reader m(reader_, *node, "'schema'");
   if (const raw_node* e = m.optional("enums")) enums(*e, out);
+  if (const raw_node* r = m.optional("records")) records(*r, out);
   if (const raw_node* f = m.optional("fields")) fields(*f, out);
   m.finish();
 }
@@ -313,6 +315,39 @@ void program_builder::fields(const raw_node& node, program& out) {
   }
 }
 
+void program_builder::records(const raw_node& node, program& out) {
+  if (!reader_.expect(node, internal::node_kind::mapping, "'records'")) return;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const raw_node& key = node.key(i);
+    const std::optional<std::string> name = reader_.id(&key, "record name");
+    const std::string what = fmt::format("fields of record '{}'", internal::printable(key.text));
+    const raw_node& map = node.value(i);
+    if (!name || !reader_.expect(map, internal::node_kind::mapping, what)) continue;
+    std::vector<std::pair<std::string, field_type>> fields;
+    bool ok = map.size() > 0 && map.size() <= 64;
+    if (!ok) {
+      reader_.sink().report(diag::too_many_items, map.span,
+                            fmt::format("record '{}' must have 1 to 64 fields, not {}", *name,
+                                        map.size()));
+    }
+    for (std::size_t f = 0; f < map.size() && ok; ++f) {
+      const std::optional<std::string> field = reader_.id(&map.key(f), "record field name");
+      std::optional<field_type> type = parse_type(map.value(f), out);
+      if (type && type->kind == value_kind::list) {
+        reader_.sink().report(diag::unknown_type, map.value(f).span,
+                              "a record field cannot be a list: records are flat rows");
+        type.reset();
+      }
+      if (!field || !type) {
+        ok = false;
+        continue;
+      }
+      fields.emplace_back(std::move(*field), std::move(*type));
+    }
+    if (ok) out.schema_.add_record(*name, std::move(fields));
+  }
+}
+
 std::optional<field_type> program_builder::parse_type(const raw_node& node, const program& out) {
   const std::optional<std::string> text = reader_.text(&node, "a field type");
   if (!text) return std::nullopt;
@@ -333,6 +368,10 @@ std::optional<field_type> program_builder::parse_type(const raw_node& node, cons
     if (scale >= 0) type = field_type::decimal(scale);
   }
   if (out.schema_.find_enum(t) != nullptr) type = field_type::enumeration(t);
+  if (t.starts_with("list<") && t.ends_with('>') &&
+      out.schema_.find_record(t.substr(5, t.size() - 6)) != nullptr) {
+    type = field_type::list(t.substr(5, t.size() - 6));
+  }
   if (!type && t == "decimal") {
     reader_.sink().report(diag::unknown_type, node.span,
                           "a decimal field needs its scale, the fractional digits it keeps: "
@@ -340,13 +379,16 @@ std::optional<field_type> program_builder::parse_type(const raw_node& node, cons
     return std::nullopt;
   }
   if (!type) {
+    std::vector<std::string> lists;
+    for (const record_type& r : out.schema_.records()) lists.push_back(fmt::format("list<{}>", r.name));
     std::vector<std::string_view> names = {"bool", "integer", "text", "decimal(2)"};
     for (const enum_type& e : out.schema_.enums()) names.emplace_back(e.name);
+    names.insert(names.end(), lists.begin(), lists.end());
     reader_.sink().report(
         diag::unknown_type, node.span,
         fmt::format("unknown field type '{}': use bool, integer, text, decimal(N) with N from 0 "
-                    "to 18, or an enum declared under 'enums'; add '?' when the field may be "
-                    "missing{}",
+                    "to 18, an enum declared under 'enums', or list<R> of a record R declared "
+                    "under 'records'; add '?' when the field may be missing{}",
                     internal::printable(*text),
                     internal::did_you_mean(internal::closest_match(t, names))));
     return std::nullopt;

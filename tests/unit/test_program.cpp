@@ -173,6 +173,13 @@ schema:
     order.gift: bool
     customer.tier: tier
     customer.score: decimal(18)?
+    order.lines: list<line>
+  records:
+    line:
+      sku: text
+      price: decimal(2)
+      qty: integer
+      category: text?
 )",
                               "shop.yaml");
   INFO(loyalty::render(r.diagnostics));
@@ -180,7 +187,12 @@ schema:
   const loyalty::schema& s = r.program->schema();
   REQUIRE(s.enums().size() == 1);
   CHECK(s.enums()[0].values.size() == 4);
-  REQUIRE(s.fields().size() == 6);
+  REQUIRE(s.fields().size() == 7);
+  REQUIRE(s.records().size() == 1);
+  CHECK(s.records()[0].fields.size() == 4);
+  CHECK(s.records()[0].fields[1].second.scale == 2);
+  CHECK(s.records()[0].fields[3].second.optional);
+  CHECK(s.find_field("order.lines")->type.kind == loyalty::value_kind::list);
   CHECK(s.find_field("order.total")->type.kind == loyalty::value_kind::decimal);
   CHECK(s.find_field("order.total")->type.scale == 2);
   CHECK_FALSE(s.find_field("order.total")->type.optional);
@@ -193,6 +205,7 @@ schema:
   CHECK(s.find_field("customer.score")->slot == 5);
 
   // Expressions compile against the program's schema.
-  const auto c = loyalty::compile_expression("customer.tier >= 'gold' and order.total > 10", s);
+  const auto c = loyalty::compile_expression(
+      "customer.tier >= 'gold' and sum(order.lines, l -> l.price * l.qty) > 10", s);
   CHECK(c.expression != nullptr);
 }
