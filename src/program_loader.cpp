@@ -46,7 +46,8 @@ class program_builder {
 
   schema_reader reader_;
   const load_limits& limits_;
-  std::vector<std::string> rejected_currencies_;  // listed in 'currencies' but not ISO 4217
+  std::vector<std::string> rejected_currencies_;
+  loyalty::time_zone zone_ = loyalty::time_zone::utc();  // listed in 'currencies' but not ISO 4217
 };
 
 namespace {
@@ -93,6 +94,7 @@ void program_builder::build(const raw_node& root, program& out) {
   if (auto v = reader_.text(top.required("name"), "'name'")) out.name_ = std::move(*v);
   if (auto v = reader_.text(top.required("version"), "'version'")) out.version_ = std::move(*v);
   if (auto v = time_zone(top.required("time_zone"))) out.time_zone_ = std::move(*v);
+  out.schema_.set_time_zone(zone_);  // before the schema, whose expressions read dates in it
   currencies(top.optional("currencies"), out);
   point_types(top.required("point_types"), out);
   schema(top.optional("schema"), out);
@@ -102,10 +104,9 @@ void program_builder::build(const raw_node& root, program& out) {
 std::optional<std::string> program_builder::time_zone(const raw_node* node) {
   std::optional<std::string> name = reader_.text(node, "'time_zone'");
   if (!name) return std::nullopt;
-  try {
-    if (date::locate_zone(*name) != nullptr) return name;
-  } catch (const std::runtime_error&) {
-    // Unknown name (or no database): reported below with suggestions when we have them.
+  if (const std::optional<loyalty::time_zone> zone = loyalty::time_zone::locate(*name)) {
+    zone_ = *zone;
+    return name;
   }
   std::string hint;
   try {
@@ -272,9 +273,9 @@ void program_builder::enums(const raw_node& node, program& out) {
     const raw_node& list = node.value(i);
     if (!name || !reader_.expect(list, internal::node_kind::sequence, what)) continue;
     if (list.size() == 0 || list.size() > 64) {
-      reader_.sink().report(diag::too_many_items, list.span,
-                            fmt::format("enum '{}' must have 1 to 64 values, not {}", *name,
-                                        list.size()));
+      reader_.sink().report(
+          diag::too_many_items, list.span,
+          fmt::format("enum '{}' must have 1 to 64 values, not {}", *name, list.size()));
       continue;
     }
     std::vector<std::string> values;
@@ -326,9 +327,9 @@ void program_builder::records(const raw_node& node, program& out) {
     std::vector<std::pair<std::string, field_type>> fields;
     bool ok = map.size() > 0 && map.size() <= 64;
     if (!ok) {
-      reader_.sink().report(diag::too_many_items, map.span,
-                            fmt::format("record '{}' must have 1 to 64 fields, not {}", *name,
-                                        map.size()));
+      reader_.sink().report(
+          diag::too_many_items, map.span,
+          fmt::format("record '{}' must have 1 to 64 fields, not {}", *name, map.size()));
     }
     for (std::size_t f = 0; f < map.size() && ok; ++f) {
       const std::optional<std::string> field = reader_.id(&map.key(f), "record field name");
@@ -358,6 +359,9 @@ std::optional<field_type> program_builder::parse_type(const raw_node& node, cons
   if (t == "bool") type = field_type::boolean();
   if (t == "integer") type = field_type::integer();
   if (t == "text") type = field_type::string();
+  if (t == "date") type = field_type::date();
+  if (t == "timestamp") type = field_type::timestamp();
+  if (t == "duration") type = field_type::duration();
   if (t.starts_with("decimal(") && t.ends_with(')')) {
     const std::string_view digits = t.substr(8, t.size() - 9);
     int scale = -1;
@@ -380,15 +384,18 @@ std::optional<field_type> program_builder::parse_type(const raw_node& node, cons
   }
   if (!type) {
     std::vector<std::string> lists;
-    for (const record_type& r : out.schema_.records()) lists.push_back(fmt::format("list<{}>", r.name));
-    std::vector<std::string_view> names = {"bool", "integer", "text", "decimal(2)"};
+    for (const record_type& r : out.schema_.records())
+      lists.push_back(fmt::format("list<{}>", r.name));
+    std::vector<std::string_view> names = {"bool", "integer",   "text",    "decimal(2)",
+                                           "date", "timestamp", "duration"};
     for (const enum_type& e : out.schema_.enums()) names.emplace_back(e.name);
     names.insert(names.end(), lists.begin(), lists.end());
     reader_.sink().report(
         diag::unknown_type, node.span,
         fmt::format("unknown field type '{}': use bool, integer, text, decimal(N) with N from 0 "
-                    "to 18, an enum declared under 'enums', or list<R> of a record R declared "
-                    "under 'records'; add '?' when the field may be missing{}",
+                    "to 18, date, timestamp, duration, an enum declared under 'enums', or "
+                    "list<R> of a record R declared under 'records'; add '?' when the field may "
+                    "be missing{}",
                     internal::printable(*text),
                     internal::did_you_mean(internal::closest_match(t, names))));
     return std::nullopt;

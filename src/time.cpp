@@ -44,7 +44,8 @@ constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
 }
 /// a - b * floor(a / b), in [0, b) for b > 0.
 constexpr std::int64_t floor_mod(std::int64_t a, std::int64_t b) noexcept {
-  return a - b * floor_div(a, b);
+  const std::int64_t r = a % b;  // never overflows, unlike a - b * floor_div(a, b)
+  return r < 0 ? r + b : r;
 }
 
 // ---- Calendar algorithms (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms") ------
@@ -68,20 +69,20 @@ constexpr int month_length(std::int64_t y, int m) noexcept {
 constexpr std::int64_t days_from_civil(std::int64_t y, int m, int d) noexcept {
   y -= m <= 2 ? 1 : 0;
   const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const std::int64_t yoe = y - era * 400;                             // [0, 399]
-  const std::int64_t mp = m > 2 ? m - 3 : m + 9;                      // March = 0
-  const std::int64_t doy = (153 * mp + 2) / 5 + d - 1;                // [0, 365]
-  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;     // [0, 146096]
+  const std::int64_t yoe = y - era * 400;                          // [0, 399]
+  const std::int64_t mp = m > 2 ? m - 3 : m + 9;                   // March = 0
+  const std::int64_t doy = (153 * mp + 2) / 5 + d - 1;             // [0, 365]
+  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;  // [0, 146096]
   return era * 146'097 + doe - 719'468;
 }
 
 constexpr ymd64 civil_from_days(std::int64_t z) noexcept {
   z += 719'468;
   const std::int64_t era = (z >= 0 ? z : z - 146'096) / 146'097;
-  const std::int64_t doe = z - era * 146'097;                                      // [0, 146096]
+  const std::int64_t doe = z - era * 146'097;                                        // [0, 146096]
   const std::int64_t yoe = (doe - doe / 1460 + doe / 36'524 - doe / 146'096) / 365;  // [0, 399]
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                // [0, 365]
-  const std::int64_t mp = (5 * doy + 2) / 153;                                     // [0, 11]
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                  // [0, 365]
+  const std::int64_t mp = (5 * doy + 2) / 153;                                       // [0, 11]
   const int d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
   const int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
   return {yoe + era * 400 + (m <= 2 ? 1 : 0), m, d};
@@ -115,8 +116,8 @@ bool in_range(std::int64_t days) noexcept {
 
 civil_date date_in_domain(civil_date date) noexcept {
   assert(date.days >= domain_min_days && date.days <= domain_max_days);
-  return {static_cast<std::int32_t>(std::clamp<std::int64_t>(date.days, domain_min_days,
-                                                              domain_max_days))};
+  return {static_cast<std::int32_t>(
+      std::clamp<std::int64_t>(date.days, domain_min_days, domain_max_days))};
 }
 
 std::int64_t micros_in_domain(timestamp t) noexcept {
@@ -451,8 +452,7 @@ class posix_reader {
   std::optional<int> number(int digits_max) noexcept {
     int value = 0;
     int digits = 0;
-    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9' &&
-           digits < digits_max) {
+    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9' && digits < digits_max) {
       value = value * 10 + (text_[pos_] - '0');
       ++pos_;
       ++digits;
@@ -602,9 +602,9 @@ offset_span rule_span(const posix_rule& rule, std::int64_t s) noexcept {
   std::array<transition, 10> list{};
   std::size_t count = 0;
   for (std::int64_t year = y - 2; year <= y + 2; ++year) {
-    list[count++] = {when_day(rule.start, year) * seconds_per_day + rule.start.time_s -
-                         rule.std_offset_s,
-                     rule.dst_offset_s};
+    list[count++] = {
+        when_day(rule.start, year) * seconds_per_day + rule.start.time_s - rule.std_offset_s,
+        rule.dst_offset_s};
     list[count++] = {
         when_day(rule.end, year) * seconds_per_day + rule.end.time_s - rule.dst_offset_s,
         rule.std_offset_s};
@@ -637,11 +637,9 @@ offset_span span_at(const zone_impl& zone, std::int64_t s) noexcept {
     span.begin_s = std::max(span.begin_s, zone.rule_from_s);
     return span;
   }
-  const date::sys_info info =
-      zone.zone->get_info(date::sys_seconds{std::chrono::seconds{s}});
+  const date::sys_info info = zone.zone->get_info(date::sys_seconds{std::chrono::seconds{s}});
   offset_span span{std::max(info.begin.time_since_epoch().count(), -unbounded_s),
-                   std::min(info.end.time_since_epoch().count(), unbounded_s),
-                   info.offset.count()};
+                   std::min(info.end.time_since_epoch().count(), unbounded_s), info.offset.count()};
   if (zone.rule) span.end_s = std::min(span.end_s, zone.rule_from_s);
   return span;
 }
@@ -772,8 +770,7 @@ timestamp start_of(calendar_unit unit, timestamp t, time_zone zone) noexcept {
 }
 
 timestamp end_of(calendar_unit unit, timestamp t, time_zone zone) noexcept {
-  return start_of_day_days(next_period_start(unit, local_date(t, zone)), zone) -
-         duration{1};
+  return start_of_day_days(next_period_start(unit, local_date(t, zone)), zone) - duration{1};
 }
 
 // ---- Parsing ------------------------------------------------------------------------------
@@ -894,9 +891,11 @@ std::optional<duration> parse_duration(std::string_view text) noexcept {
     }
     while (next_unit < units.size() && units[next_unit].first != text[pos]) ++next_unit;
     if (next_unit == units.size()) return std::nullopt;
+    // Accumulate with the sign, so that the most negative duration parses too.
     std::int64_t micros = 0;
-    if (__builtin_mul_overflow(value, units[next_unit].second, &micros) ||
-        __builtin_add_overflow(micros, fraction_micros, &micros) ||
+    const std::int64_t sign = negative ? -1 : 1;
+    if (__builtin_mul_overflow(value, units[next_unit].second * sign, &micros) ||
+        __builtin_add_overflow(micros, fraction_micros * sign, &micros) ||
         __builtin_add_overflow(total, micros, &total)) {
       return std::nullopt;
     }
@@ -905,7 +904,7 @@ std::optional<duration> parse_duration(std::string_view text) noexcept {
     any = true;
   }
   if (!any) return std::nullopt;
-  return duration{negative ? -total : total};
+  return duration{total};
 }
 
 // ---- Formatting ---------------------------------------------------------------------------
@@ -948,7 +947,7 @@ char* format_to(char* out, civil_date date) noexcept {
 
 char* format_to(char* out, timestamp t) noexcept {
   const std::int64_t days = floor_div(t.micros, micros_per_day);
-  const std::int64_t in_day = t.micros - days * micros_per_day;  // [0, micros per day)
+  const std::int64_t in_day = floor_mod(t.micros, micros_per_day);
   const std::int64_t s = in_day / micros_per_second;
   const std::int64_t micros = in_day % micros_per_second;
   out = put_days(out, days);

@@ -29,6 +29,7 @@
 
 #include "loyalty/decimal.hpp"
 #include "loyalty/diagnostic.hpp"
+#include "loyalty/time.hpp"
 
 namespace loyalty {
 
@@ -40,9 +41,11 @@ enum class value_kind : std::uint8_t {
   decimal,
   string,
   enumeration,
-  list,  ///< rows of a record type, e.g. order lines
+  list,       ///< rows of a record type, e.g. order lines
+  date,       ///< a calendar date (civil_date)
+  timestamp,  ///< an instant (timestamp, microseconds since 1970 UTC)
+  duration,   ///< a length of time (duration, microseconds)
 };
-// Dates, timestamps and durations join with the calendar module.
 
 /// "decimal", "text", ...: for messages.
 std::string_view to_string(value_kind kind) noexcept;
@@ -61,6 +64,9 @@ struct field_type {
     return {value_kind::decimal, static_cast<std::int8_t>(scale), 0, false, {}};
   }
   static field_type string() { return {value_kind::string, 0, 0, false, {}}; }
+  static field_type date() { return {value_kind::date, 0, 0, false, {}}; }
+  static field_type timestamp() { return {value_kind::timestamp, 0, 0, false, {}}; }
+  static field_type duration() { return {value_kind::duration, 0, 0, false, {}}; }
   static field_type enumeration(std::string_view name) {
     return {value_kind::enumeration, 0, 0, false, std::string(name)};
   }
@@ -117,12 +123,18 @@ class schema {
   /// The code of `value` in enum `enum_index`, or -1.
   int enum_code(std::uint16_t enum_index, std::string_view value) const noexcept;
 
+  /// The zone in which dates are read from instants (`today`, day_of_week(now), start_of(...)).
+  /// UTC unless set; a program sets its `time_zone`.
+  void set_time_zone(time_zone zone) noexcept { zone_ = zone; }
+  time_zone zone() const noexcept { return zone_; }
+
  private:
   bool valid_type(field_type& type) const;
 
   std::vector<field_decl> fields_;
   std::vector<enum_type> enums_;
   std::vector<record_type> records_;
+  time_zone zone_ = time_zone::utc();
 };
 
 /// One value during evaluation: 16 bytes, trivially copyable. Text points into the host's
@@ -136,6 +148,13 @@ class value {
     return value(value_kind::decimal, d.units(), static_cast<std::uint8_t>(d.scale()), 0);
   }
   static value of_enum(int code) noexcept { return value(value_kind::enumeration, code, 0, 0); }
+  static value of_date(civil_date d) noexcept { return value(value_kind::date, d.days, 0, 0); }
+  static value of_timestamp(timestamp t) noexcept {
+    return value(value_kind::timestamp, t.micros, 0, 0);
+  }
+  static value of_duration(duration d) noexcept {
+    return value(value_kind::duration, d.micros, 0, 0);
+  }
   /// Text; `text` must outlive every evaluation that reads it.
   static value of_string(std::string_view text) noexcept;
   /// `count` rows of `width` values each (the record's fields in order), stored contiguously in
@@ -153,6 +172,9 @@ class value {
   /// Decimal scale (0 for integers).
   int scale() const noexcept { return scale_; }
   int as_enum() const noexcept { return static_cast<int>(bits_); }
+  civil_date as_date() const noexcept { return {static_cast<std::int32_t>(bits_)}; }
+  timestamp as_timestamp() const noexcept { return {bits_}; }
+  duration as_duration() const noexcept { return {bits_}; }
   std::string_view as_string() const noexcept;
   /// List rows (count() rows of width() values).
   const value* rows() const noexcept;
@@ -184,7 +206,7 @@ class expression_input {
   [[nodiscard]] bool set(std::uint32_t slot, value v) noexcept {
     const slot_type t = types_[slot];
     // Fast path: already the declared kind and scale.
-    if (v.kind() == t.kind && t.kind != value_kind::list &&
+    if (v.kind() == t.kind && t.kind != value_kind::list && v.as_int() != INT64_MIN &&
         (t.kind != value_kind::decimal || v.scale() == t.scale)) {
       values_[slot] = v;
       return true;
@@ -195,6 +217,10 @@ class expression_input {
     return set(slot, value::of_decimal(d));
   }
   void clear(std::uint32_t slot) noexcept { values_[slot] = value(); }
+  /// The instant `now` and `today` refer to; the host passes the time in (the library has no
+  /// clock). Unset, an expression that reads it fails with eval_status::missing_field.
+  void set_now(timestamp t) noexcept { now_ = value::of_timestamp(t); }
+  const value& now() const noexcept { return now_; }
   const value& get(std::uint32_t slot) const noexcept { return values_[slot]; }
   std::size_t size() const noexcept { return values_.size(); }
 
@@ -209,6 +235,7 @@ class expression_input {
 
   std::vector<value> values_;
   std::vector<slot_type> types_;
+  value now_;
 };
 
 /// Why an evaluation produced no value. Returned, never thrown.

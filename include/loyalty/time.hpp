@@ -52,9 +52,15 @@ struct duration {
   friend constexpr auto operator<=>(const duration&, const duration&) noexcept = default;
 };
 
-constexpr duration operator+(duration a, duration b) noexcept { return {a.micros + b.micros}; }
-constexpr duration operator-(duration a, duration b) noexcept { return {a.micros - b.micros}; }
-constexpr duration operator-(duration a) noexcept { return {-a.micros}; }
+constexpr duration operator+(duration a, duration b) noexcept {
+  return {a.micros + b.micros};
+}
+constexpr duration operator-(duration a, duration b) noexcept {
+  return {a.micros - b.micros};
+}
+constexpr duration operator-(duration a) noexcept {
+  return {-a.micros};
+}
 
 /// An instant: microseconds since 1970-01-01T00:00:00Z, Unix time (no leap seconds).
 /// The supported range is min() to max(); see docs/time.md for values outside it.
@@ -72,11 +78,19 @@ struct timestamp {
   friend constexpr auto operator<=>(const timestamp&, const timestamp&) noexcept = default;
 };
 
-constexpr timestamp operator+(timestamp t, duration d) noexcept { return {t.micros + d.micros}; }
-constexpr timestamp operator+(duration d, timestamp t) noexcept { return {t.micros + d.micros}; }
-constexpr timestamp operator-(timestamp t, duration d) noexcept { return {t.micros - d.micros}; }
+constexpr timestamp operator+(timestamp t, duration d) noexcept {
+  return {t.micros + d.micros};
+}
+constexpr timestamp operator+(duration d, timestamp t) noexcept {
+  return {t.micros + d.micros};
+}
+constexpr timestamp operator-(timestamp t, duration d) noexcept {
+  return {t.micros - d.micros};
+}
 /// The signed time from `b` to `a`.
-constexpr duration operator-(timestamp a, timestamp b) noexcept { return {a.micros - b.micros}; }
+constexpr duration operator-(timestamp a, timestamp b) noexcept {
+  return {a.micros - b.micros};
+}
 constexpr timestamp& operator+=(timestamp& t, duration d) noexcept {
   t.micros += d.micros;
   return t;
@@ -112,8 +126,7 @@ struct year_month_day {
   int month = 1;  ///< 1..12
   int day = 1;    ///< 1..31
 
-  friend constexpr bool operator==(const year_month_day&, const year_month_day&) noexcept =
-      default;
+  friend constexpr bool operator==(const year_month_day&, const year_month_day&) noexcept = default;
 };
 
 // Accessors. Exact for every civil_date value, not only the supported range.

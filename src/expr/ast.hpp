@@ -22,7 +22,8 @@ enum class node_op : std::uint8_t {
   literal_bool,
   literal_number,  // decimal literal (integer literals are decimals of scale 0 until typed)
   literal_string,
-  name,  // a path: "order.total", a variable or a lambda parameter
+  literal_duration,  // 30d, 12h, 1d12h: `micros`
+  name,              // a path: "order.total", a variable or a lambda parameter
   // compound
   list,  // [a, b, c]
   call,  // f(args...)
@@ -53,8 +54,9 @@ struct ast_node {
   text_span span;       // the whole node
   text_span name_span;  // call: the function name; name: the whole path
   bool bool_value = false;
-  decimal number;    // literal_number
-  std::string text;  // literal_string: its value; name: the dotted path; call: function name
+  decimal number;           // literal_number
+  std::int64_t micros = 0;  // literal_duration
+  std::string text;         // literal_string: its value; name: the dotted path; call: function name
   std::vector<std::unique_ptr<ast_node>> children;
 };
 

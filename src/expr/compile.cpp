@@ -30,12 +30,22 @@ struct type_info {
 bool is_numeric(value_kind k) {
   return k == value_kind::integer || k == value_kind::decimal;
 }
+bool is_time(value_kind k) {
+  return k == value_kind::date || k == value_kind::timestamp || k == value_kind::duration;
+}
 
 struct typed {
   std::uint32_t index = 0;
   type_info type;
   const ast_node* ast = nullptr;
 };
+
+constexpr std::array<std::string_view, 17> time_function_names = {
+    "add_months",       "age",         "completed_years", "date",
+    "day_of_month",     "day_of_week", "days_between",    "end_of",
+    "is_anniversary",   "is_birthday", "month",           "months_between",
+    "next_anniversary", "quarter",     "start_of",        "year",
+    "years_between"};
 
 constexpr std::array<std::string_view, 18> function_names = {
     "abs",   "all",   "any", "ceil", "clamp", "contains", "count",       "ends_with", "filter",
@@ -96,6 +106,8 @@ class checker {
         return number(n);
       case node_op::literal_string:
         return constant(n, value::of_string(intern(n.text)), {value_kind::string});
+      case node_op::literal_duration:
+        return constant(n, value::of_duration({n.micros}), {value_kind::duration});
       case node_op::name:
         return name(n);
       case node_op::list:
@@ -204,6 +216,11 @@ class checker {
     for (std::size_t i = 0; i < visible_; ++i) {
       if (state_.variables[i].name == a.text) return variable(a, i);
     }
+    if (a.text == "now" || a.text == "today") {
+      node n;
+      n.code = a.text == "now" ? op::now : op::today;
+      return typed{emit(n), {a.text == "now" ? value_kind::timestamp : value_kind::date}, &a};
+    }
     const field_decl* f = schema_.find_field(a.text);
     if (f == nullptr) {
       std::vector<std::string_view> paths;
@@ -256,13 +273,13 @@ class checker {
   std::optional<typed> negate(const ast_node& a) {
     const auto x = check(*a.children[0]);
     if (!x) return std::nullopt;
-    if (!is_numeric(x->type.kind)) {
+    if (!is_numeric(x->type.kind) && x->type.kind != value_kind::duration) {
       report(diag::type_mismatch, a.span,
-             fmt::format("'-' needs a number, not {}", describe(x->type)));
+             fmt::format("'-' needs a number or a duration, not {}", describe(x->type)));
       return std::nullopt;
     }
     node n;
-    n.code = x->type.kind == value_kind::integer ? op::negate_int : op::negate_dec;
+    n.code = x->type.kind == value_kind::decimal ? op::negate_dec : op::negate_int;
     n.a = x->index;
     return typed{emit(n), x->type, &a};
   }
@@ -358,6 +375,7 @@ class checker {
                                  : a.op == node_op::multiply ? "*"
                                  : a.op == node_op::divide   ? "/"
                                                              : "%";
+    if (is_time(x->type.kind) || is_time(y->type.kind)) return time_arithmetic(a, *x, *y, sym);
     for (const typed* v : {&*x, &*y}) {
       if (!is_numeric(v->type.kind)) {
         report(diag::type_mismatch, v->ast->span,
@@ -402,6 +420,207 @@ class checker {
     return typed{emit(n), t, &a};
   }
 
+  // timestamp ± duration, date ± duration (whole days), differences, duration arithmetic.
+  std::optional<typed> time_arithmetic(const ast_node& a, const typed& x, const typed& y,
+                                       std::string_view sym) {
+    using vk = value_kind;
+    const vk kx = x.type.kind;
+    const vk ky = y.type.kind;
+    const bool plus = a.op == node_op::add;
+    const bool minus = a.op == node_op::subtract;
+    const bool times = a.op == node_op::multiply;
+    std::optional<time_op> t;
+    vk result = vk::duration;
+    if (kx == vk::timestamp && ky == vk::duration && (plus || minus)) {
+      t = plus ? time_op::ts_plus_dur : time_op::ts_minus_dur;
+      result = vk::timestamp;
+    } else if (kx == vk::duration && ky == vk::timestamp && plus) {
+      t = time_op::ts_plus_dur;
+      result = vk::timestamp;
+    } else if (kx == vk::timestamp && ky == vk::timestamp && minus) {
+      t = time_op::ts_minus_ts;
+    } else if (kx == vk::date && ky == vk::duration && (plus || minus)) {
+      t = plus ? time_op::date_plus_dur : time_op::date_minus_dur;
+      result = vk::date;
+    } else if (kx == vk::date && ky == vk::date && minus) {
+      t = time_op::date_minus_date;
+    } else if (kx == vk::duration && ky == vk::duration && (plus || minus)) {
+      t = plus ? time_op::dur_plus_dur : time_op::dur_minus_dur;
+    } else if (kx == vk::duration && ky == vk::integer && times) {
+      t = time_op::dur_times_int;
+    } else if (kx == vk::integer && ky == vk::duration && times) {
+      t = time_op::int_times_dur;
+    }
+    if (!t) {
+      report(diag::type_mismatch, a.span,
+             fmt::format("'{}' cannot combine {} and {}", sym, describe(x.type), describe(y.type)));
+      return std::nullopt;
+    }
+    node n;
+    n.code = op::time_arith;
+    n.aux = static_cast<std::uint8_t>(*t);
+    n.digits = static_cast<std::int8_t>(result);
+    // duration + timestamp: keep the timestamp on the left.
+    const bool swap = kx == vk::duration && ky == vk::timestamp;
+    n.a = swap ? y.index : x.index;
+    n.b = swap ? x.index : y.index;
+    return typed{emit(n), {result, x.type.nullable || y.type.nullable}, &a};
+  }
+
+  // A text literal compared with a date or timestamp becomes one: placed_at >= '2026-11-27'.
+  std::optional<typed> as_time(const typed& literal, value_kind kind) {
+    const std::string& text = literal.ast->text;
+    value v;
+    if (kind == value_kind::date) {
+      if (const auto d = parse_date(text)) v = value::of_date(*d);
+    } else if (const auto t = parse_timestamp(text)) {
+      v = value::of_timestamp(*t);
+    } else if (const auto d = parse_date(text)) {
+      // A date against a timestamp means its local midnight in the program's time zone.
+      v = value::of_timestamp(start_of_day(*d, schema_.zone()));
+    }
+    if (v.is_null()) {
+      report(diag::type_mismatch, literal.ast->span,
+             fmt::format(
+                 "'{}' is not a {}: write {}", printable(text), to_string(kind),
+                 kind == value_kind::date ? "'YYYY-MM-DD'" : "'YYYY-MM-DDTHH:MM:SSZ' (or +HH:MM)"));
+      return std::nullopt;
+    }
+    out_.nodes[literal.index].constant = v;
+    typed t = literal;
+    t.type = {kind};
+    return t;
+  }
+
+  static bool is_time_function(std::string_view f) {
+    return std::find(time_function_names.begin(), time_function_names.end(), f) !=
+           time_function_names.end();
+  }
+
+  // A date or a timestamp argument (read as a date where needed).
+  bool require_time(const typed& x, std::string_view f, bool allow_timestamp = true) {
+    if (x.type.kind == value_kind::date ||
+        (allow_timestamp && x.type.kind == value_kind::timestamp)) {
+      return true;
+    }
+    report(diag::type_mismatch, x.ast->span,
+           fmt::format("{}() needs a date{}, not {}", f, allow_timestamp ? " or a timestamp" : "",
+                       describe(x.type)));
+    return false;
+  }
+
+  // The unit of start_of/end_of or the feb29 rule: a bare name or text, checked at load.
+  template <typename E>
+  std::optional<E> named_option(const ast_node& arg, std::string_view f, std::string_view what,
+                                std::span<const std::pair<std::string_view, E>> options) {
+    if (arg.op == node_op::name || arg.op == node_op::literal_string) {
+      for (const auto& [name, e] : options) {
+        if (arg.text == name) return e;
+      }
+    }
+    std::vector<std::string_view> names;
+    std::string list;
+    for (const auto& o : options) {
+      names.push_back(o.first);
+      list += (list.empty() ? "" : ", ") + std::string(o.first);
+    }
+    report(diag::bad_call, arg.span,
+           fmt::format("{}() takes {}: {}{}", f, what, list,
+                       did_you_mean(closest_match(arg.text, names))));
+    return std::nullopt;
+  }
+
+  std::optional<typed> time_function(const ast_node& a) {
+    const std::string& f = a.text;
+    static constexpr std::array<std::pair<std::string_view, calendar_unit>, 5> units = {{
+        {"day", calendar_unit::day},
+        {"week", calendar_unit::week},
+        {"month", calendar_unit::month},
+        {"quarter", calendar_unit::quarter},
+        {"year", calendar_unit::year},
+    }};
+    static constexpr std::array<std::pair<std::string_view, feb29_rule>, 2> rules = {{
+        {"feb28", feb29_rule::feb28},
+        {"mar1", feb29_rule::mar1},
+    }};
+    node n;
+    n.code = op::time_fn;
+    type_info result{value_kind::integer};
+    if (f == "start_of" || f == "end_of") {
+      if (!arity(a, 2, 2)) return std::nullopt;
+      const auto unit = named_option<calendar_unit>(*a.children[0], f, "a unit", units);
+      const auto x = check(*a.children[1]);
+      if (!unit || !x || !require_time(*x, f)) return std::nullopt;
+      n.aux = static_cast<std::uint8_t>(f == "start_of" ? time_fn_kind::start_of
+                                                        : time_fn_kind::end_of);
+      n.digits = static_cast<std::int8_t>(*unit);
+      n.a = x->index;
+      result = {x->type.kind, x->type.nullable};
+      return typed{emit(n), result, &a};
+    }
+    const bool anniversary = f == "is_anniversary" || f == "is_birthday" ||
+                             f == "completed_years" || f == "age" || f == "next_anniversary";
+    const bool binary = anniversary || f == "days_between" || f == "months_between" ||
+                        f == "years_between" || f == "add_months";
+    if (!arity(a, binary ? (anniversary ? 3 : 2) : 1, binary ? (anniversary ? 3 : 2) : 1)) {
+      return std::nullopt;
+    }
+    const auto x = check(*a.children[0]);
+    std::optional<typed> y;
+    if (binary) y = check(*a.children[1]);
+    if (!x || (binary && !y)) return std::nullopt;
+    if (f == "date") {
+      if (x->ast->op == node_op::literal_string) return as_time(*x, value_kind::date);
+      if (x->type.kind != value_kind::timestamp) {
+        report(diag::type_mismatch, x->ast->span,
+               fmt::format("date() takes a timestamp or 'YYYY-MM-DD', not {}", describe(x->type)));
+        return std::nullopt;
+      }
+      n.aux = static_cast<std::uint8_t>(time_fn_kind::date_of);
+      n.a = x->index;
+      return typed{emit(n), {value_kind::date, x->type.nullable}, &a};
+    }
+    if (!require_time(*x, f, f != "add_months")) return std::nullopt;
+    if (f == "add_months") {
+      if (y->type.kind != value_kind::integer) {
+        report(
+            diag::type_mismatch, y->ast->span,
+            fmt::format("add_months() adds a whole number of months, not {}", describe(y->type)));
+        return std::nullopt;
+      }
+      result = {value_kind::date};
+    } else if (binary && !require_time(*y, f)) {
+      return std::nullopt;
+    }
+    if (anniversary) {
+      const auto rule = named_option<feb29_rule>(
+          *a.children[2], f, "how a 29 February date falls in a common year", rules);
+      if (!rule) return std::nullopt;
+      n.digits = static_cast<std::int8_t>(*rule);
+      if (f == "is_anniversary" || f == "is_birthday") result = {value_kind::boolean};
+      if (f == "next_anniversary") result = {value_kind::date};
+    }
+    const time_fn_kind kind =
+        f == "days_between"                           ? time_fn_kind::days_between
+        : f == "months_between"                       ? time_fn_kind::months_between
+        : f == "years_between"                        ? time_fn_kind::years_between
+        : f == "day_of_week"                          ? time_fn_kind::day_of_week
+        : f == "day_of_month"                         ? time_fn_kind::day_of_month
+        : f == "month"                                ? time_fn_kind::month
+        : f == "year"                                 ? time_fn_kind::year
+        : f == "quarter"                              ? time_fn_kind::quarter
+        : f == "add_months"                           ? time_fn_kind::add_months
+        : f == "is_anniversary" || f == "is_birthday" ? time_fn_kind::is_anniversary
+        : f == "completed_years" || f == "age"        ? time_fn_kind::completed_years
+                                                      : time_fn_kind::next_anniversary;
+    n.aux = static_cast<std::uint8_t>(kind);
+    n.a = x->index;
+    if (y) n.b = y->index;
+    result.nullable = x->type.nullable || (y && y->type.nullable);
+    if (kind == time_fn_kind::is_anniversary) result.nullable = false;  // missing -> false
+    return typed{emit(n), result, &a};
+  }
+
   // Turns a text literal compared with an enum into the enum's code; reports unknown names.
   std::optional<typed> as_enum(const typed& literal, const type_info& e) {
     const int code = schema_.enum_code(e.enum_index, literal.ast->text);
@@ -427,6 +646,12 @@ class checker {
       y = as_enum(*y, x->type);
     } else if (y->type.kind == value_kind::enumeration && is_text_literal(*x)) {
       x = as_enum(*x, y->type);
+    } else if ((x->type.kind == value_kind::date || x->type.kind == value_kind::timestamp) &&
+               is_text_literal(*y)) {
+      y = as_time(*y, x->type.kind);
+    } else if ((y->type.kind == value_kind::date || y->type.kind == value_kind::timestamp) &&
+               is_text_literal(*x)) {
+      x = as_time(*x, y->type.kind);
     }
     if (!x || !y) return std::nullopt;
     const value_kind kx = x->type.kind;
@@ -438,6 +663,7 @@ class checker {
       return op::compare_enum;
     }
     if (kx == value_kind::boolean && ky == value_kind::boolean) return op::compare_bool;
+    if (is_time(kx) && kx == ky) return op::compare_enum;  // raw bits order like the values
     report(diag::type_mismatch, where,
            fmt::format("cannot compare {} with {}", describe(x->type), describe(y->type)));
     return std::nullopt;
@@ -572,13 +798,15 @@ class checker {
              "'sum(filter(order.lines, l -> l.qty > 1), l -> l.price)'");
       return std::nullopt;
     }
+    if (is_time_function(f)) return time_function(a);
     if (f == "abs" || f == "floor" || f == "ceil") return unary_numeric(a);
     if (f == "min" || f == "max") return min_max(a);
     if (f == "round") return round(a);
     if (f == "clamp") return clamp(a);
     if (f == "lower" || f == "upper") return change_case(a);
     if (f == "starts_with" || f == "ends_with" || f == "contains") return text_test(a);
-    const std::vector<std::string_view> names(function_names.begin(), function_names.end());
+    std::vector<std::string_view> names(function_names.begin(), function_names.end());
+    names.insert(names.end(), time_function_names.begin(), time_function_names.end());
     report(diag::bad_call, a.name_span,
            fmt::format("unknown function '{}'{}", printable(f),
                        did_you_mean(closest_match(f, names))));
@@ -1011,6 +1239,7 @@ compile_result compile_expression(std::string_view text, const schema& s,
   impl->root = root->index;
   for (const field_decl& f : s.fields()) impl->slot_types.push_back(f.type);
   impl->max_iterations = limits.max_iterations;
+  impl->zone = s.zone();
   fuse(*impl);
   impl->result = {
       root->type.kind, root->type.scale, root->type.enum_index, root->type.nullable, {}};

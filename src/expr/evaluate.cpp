@@ -81,14 +81,16 @@ int compare_family(std::uint8_t family, const value& a, const value& b) noexcept
   }
 }
 
+// Integers share the decimals' symmetric range: -2^63 is an overflow too, so that negation, abs
+// and every later decimal operation on the result are defined.
 bool checked_int(arith kind, std::int64_t x, std::int64_t y, std::int64_t& out) noexcept {
   switch (kind) {
     case arith::add:
-      return !__builtin_add_overflow(x, y, &out);
+      return !__builtin_add_overflow(x, y, &out) && out != INT64_MIN;
     case arith::sub:
-      return !__builtin_sub_overflow(x, y, &out);
+      return !__builtin_sub_overflow(x, y, &out) && out != INT64_MIN;
     case arith::mul:
-      return !__builtin_mul_overflow(x, y, &out);
+      return !__builtin_mul_overflow(x, y, &out) && out != INT64_MIN;
     case arith::rem:
       if (y == -1) {
         out = 0;
@@ -180,6 +182,18 @@ class evaluator {
         return list_function(n, out);
       case op::variable:
         return variable(n, out);
+      case op::now:
+        out = in_.now();
+        return out.is_null() ? eval_status::missing_field : eval_status::ok;
+      case op::today:
+        out = in_.now();
+        if (out.is_null()) return eval_status::missing_field;
+        out = value::of_date(local_date(out.as_timestamp(), p_.zone));
+        return eval_status::ok;
+      case op::time_arith:
+        return time_arith(n, out);
+      case op::time_fn:
+        return time_function(n, out);
     }
     return eval_status::type_mismatch;
   }
@@ -196,12 +210,154 @@ class evaluator {
     const eval_status s = eval(n.a, out);
     if (s != eval_status::ok || out.is_null()) return s;
     if (out.kind() == value_kind::integer) {
-      if (out.as_int() == INT64_MIN) return eval_status::overflow;
       out = value::of_int(-out.as_int());
+    } else if (out.kind() == value_kind::duration) {
+      out = value::of_duration(-out.as_duration());
     } else {
       out = value::of_decimal(decimal::neg(out.as_decimal()));
     }
     return eval_status::ok;
+  }
+
+  // Results must stay within the supported calendar range (years 1 to 9999).
+  static eval_status checked_time(value v, value& out) noexcept {
+    const bool ok = v.kind() == value_kind::timestamp ? v.as_timestamp() >= timestamp::min() &&
+                                                            v.as_timestamp() <= timestamp::max()
+                    : v.kind() == value_kind::date
+                        ? v.as_date() >= civil_date::min() && v.as_date() <= civil_date::max()
+                        : true;
+    if (!ok) return eval_status::overflow;
+    out = v;
+    return eval_status::ok;
+  }
+
+  eval_status time_arith(const node& n, value& out) const noexcept {
+    using internal::expr::time_op;
+    value x;
+    value y;
+    eval_status s = eval(n.a, x);
+    if (s != eval_status::ok) return s;
+    if (s = eval(n.b, y); s != eval_status::ok) return s;
+    if (x.is_null() || y.is_null()) {
+      out = value();
+      return eval_status::ok;
+    }
+    std::int64_t r = 0;
+    const std::int64_t day = duration::micros_per_day;
+    switch (static_cast<time_op>(n.aux)) {
+      case time_op::ts_plus_dur:
+      case time_op::dur_plus_dur:
+        if (__builtin_add_overflow(x.as_int(), y.as_int(), &r)) return eval_status::overflow;
+        break;
+      case time_op::ts_minus_dur:
+      case time_op::ts_minus_ts:
+      case time_op::dur_minus_dur:
+        if (__builtin_sub_overflow(x.as_int(), y.as_int(), &r)) return eval_status::overflow;
+        break;
+      case time_op::date_plus_dur:
+      case time_op::date_minus_dur:
+        // Dates move by whole days only: 30d, not 36h.
+        if (y.as_int() % day != 0) return eval_status::type_mismatch;
+        r = x.as_int() + (n.aux == static_cast<std::uint8_t>(time_op::date_plus_dur) ? 1 : -1) *
+                             (y.as_int() / day);
+        break;
+      case time_op::date_minus_date:
+        r = (x.as_int() - y.as_int()) * day;
+        break;
+      case time_op::dur_times_int:
+      case time_op::int_times_dur:
+        if (__builtin_mul_overflow(x.as_int(), y.as_int(), &r) || r == INT64_MIN) {
+          return eval_status::overflow;
+        }
+        break;
+    }
+    const auto kind = static_cast<value_kind>(n.digits);  // the result's kind
+    if (kind == value_kind::date)
+      return checked_time(value::of_date({static_cast<std::int32_t>(r)}), out);
+    if (kind == value_kind::timestamp) return checked_time(value::of_timestamp({r}), out);
+    out = value::of_duration({r});
+    return eval_status::ok;
+  }
+
+  civil_date as_local_date(const value& v) const noexcept {
+    return v.kind() == value_kind::timestamp ? local_date(v.as_timestamp(), p_.zone) : v.as_date();
+  }
+
+  eval_status time_function(const node& n, value& out) const noexcept {
+    using internal::expr::time_fn_kind;
+    value x;
+    value y;
+    eval_status s = eval(n.a, x);
+    if (s != eval_status::ok) return s;
+    const auto kind = static_cast<time_fn_kind>(n.aux);
+    const bool binary =
+        kind == time_fn_kind::days_between || kind == time_fn_kind::months_between ||
+        kind == time_fn_kind::years_between || kind == time_fn_kind::add_months ||
+        kind == time_fn_kind::is_anniversary || kind == time_fn_kind::completed_years ||
+        kind == time_fn_kind::next_anniversary;
+    if (binary && (s = eval(n.b, y)) != eval_status::ok) return s;
+    if (x.is_null() || (binary && y.is_null())) {
+      out = kind == time_fn_kind::is_anniversary ? value::of_bool(false) : value();
+      return eval_status::ok;
+    }
+    const civil_date d = as_local_date(x);
+    const auto unit = static_cast<calendar_unit>(n.digits);
+    const auto rule = static_cast<feb29_rule>(n.digits);
+    switch (kind) {
+      case time_fn_kind::date_of:
+        out = value::of_date(d);
+        return eval_status::ok;
+      case time_fn_kind::days_between:
+        out = value::of_int(days_between(d, as_local_date(y)));
+        return eval_status::ok;
+      case time_fn_kind::months_between:
+        out = value::of_int(months_between(d, as_local_date(y)));
+        return eval_status::ok;
+      case time_fn_kind::years_between:
+        out = value::of_int(years_between(d, as_local_date(y)));
+        return eval_status::ok;
+      case time_fn_kind::day_of_week:
+        out = value::of_int(day_of_week(d));
+        return eval_status::ok;
+      case time_fn_kind::day_of_month:
+        out = value::of_int(day_of_month(d));
+        return eval_status::ok;
+      case time_fn_kind::month:
+        out = value::of_int(month(d));
+        return eval_status::ok;
+      case time_fn_kind::year:
+        out = value::of_int(year(d));
+        return eval_status::ok;
+      case time_fn_kind::quarter:
+        out = value::of_int(quarter(d));
+        return eval_status::ok;
+      case time_fn_kind::start_of:
+      case time_fn_kind::end_of: {
+        const bool start = kind == time_fn_kind::start_of;
+        if (x.kind() == value_kind::timestamp) {
+          out = value::of_timestamp(start ? loyalty::start_of(unit, x.as_timestamp(), p_.zone)
+                                          : loyalty::end_of(unit, x.as_timestamp(), p_.zone));
+        } else {
+          out = value::of_date(start ? loyalty::start_of(unit, d) : loyalty::end_of(unit, d));
+        }
+        return eval_status::ok;
+      }
+      case time_fn_kind::add_months: {
+        const std::optional<civil_date> r = loyalty::add_months(d, y.as_int());
+        if (!r) return eval_status::overflow;
+        out = value::of_date(*r);
+        return eval_status::ok;
+      }
+      case time_fn_kind::is_anniversary:
+        out = value::of_bool(is_anniversary(d, as_local_date(y), rule));
+        return eval_status::ok;
+      case time_fn_kind::completed_years:
+        out = value::of_int(completed_years(d, as_local_date(y), rule));
+        return eval_status::ok;
+      case time_fn_kind::next_anniversary:
+        return checked_time(value::of_date(next_anniversary(d, as_local_date(y), rule)), out);
+    }
+    return eval_status::type_mismatch;
   }
 
   eval_status logical(const node& n, value& out) const noexcept {
@@ -331,13 +487,14 @@ class evaluator {
     return eval_status::ok;
   }
 
+  // abs, clamp, min, max. Every argument is evaluated, so an error in any of them is reported
+  // whatever the others hold (as for + and *); only then does a missing argument make the result
+  // missing.
   eval_status numeric_function(const node& n, value& out) const noexcept {
-    eval_status s =
-        eval(n.code == op::min_num || n.code == op::max_num ? p_.args[n.args_begin] : n.a, out);
-    if (s != eval_status::ok || out.is_null()) return s;
     if (n.code == op::abs_num) {
+      const eval_status s = eval(n.a, out);
+      if (s != eval_status::ok || out.is_null()) return s;
       if (out.kind() == value_kind::integer) {
-        if (out.as_int() == INT64_MIN) return eval_status::overflow;
         out = value::of_int(out.as_int() < 0 ? -out.as_int() : out.as_int());
       } else {
         out = value::of_decimal(decimal::abs(out.as_decimal()));
@@ -347,9 +504,11 @@ class evaluator {
     if (n.code == op::clamp_num) {
       value lo;
       value hi;
+      eval_status s = eval(n.a, out);
+      if (s != eval_status::ok) return s;
       if (s = eval(n.b, lo); s != eval_status::ok) return s;
       if (s = eval(n.c, hi); s != eval_status::ok) return s;
-      if (lo.is_null() || hi.is_null()) {
+      if (out.is_null() || lo.is_null() || hi.is_null()) {
         out = value();
         return eval_status::ok;
       }
@@ -358,16 +517,22 @@ class evaluator {
       return eval_status::ok;
     }
     const bool want_max = n.code == op::max_num;
-    for (std::uint32_t k = 1; k < n.args_count; ++k) {
+    bool missing = false;
+    value best;
+    for (std::uint32_t k = 0; k < n.args_count; ++k) {
       value item;
-      if (s = eval(p_.args[n.args_begin + k], item); s != eval_status::ok) return s;
-      if (item.is_null()) {
-        out = value();
-        return eval_status::ok;
+      if (const eval_status s = eval(p_.args[n.args_begin + k], item); s != eval_status::ok) {
+        return s;
       }
-      const int order = compare_numbers(item, out);
-      if (want_max ? order > 0 : order < 0) out = item;
+      if (item.is_null()) {
+        missing = true;
+      } else if (best.is_null()) {
+        best = item;  // the first present argument; ties keep the earliest
+      } else if (const int order = compare_numbers(item, best); want_max ? order > 0 : order < 0) {
+        best = item;
+      }
     }
+    out = missing ? value() : best;
     return eval_status::ok;
   }
 
@@ -517,7 +682,7 @@ class evaluator {
     if (kind == list_kind::sum) {
       if (integers) {
         std::int64_t r = 0;
-        if (__builtin_add_overflow(acc.as_int(), v.as_int(), &r)) return eval_status::overflow;
+        if (!checked_int(arith::add, acc.as_int(), v.as_int(), r)) return eval_status::overflow;
         acc = value::of_int(r);
         return eval_status::ok;
       }

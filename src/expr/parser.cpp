@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "expr/ast.hpp"
+#include "loyalty/time.hpp"
 #include "text_util.hpp"
 
 namespace loyalty::internal::expr {
@@ -15,6 +16,7 @@ namespace {
 enum class tok : std::uint8_t {
   end,
   number,
+  duration,
   string,
   ident,
   kw_and,
@@ -124,8 +126,16 @@ class lexer {
     }
     if (pos_ < text_.size() && is_ident_char(text_[pos_])) {
       while (pos_ < text_.size() && is_ident_char(text_[pos_])) ++pos_;
+      const std::string_view word = text_.substr(start, pos_ - start);
+      // A duration: whole numbers with units, largest first: 30d, 12h, 1d12h, 90m, 45s.
+      if (const std::optional<duration> d = parse_duration(word)) {
+        t.kind = tok::duration;
+        t.text = std::to_string(d->micros);
+        return;
+      }
       t.kind = tok::bad;
-      error_ = fmt::format("'{}' is not a number", printable(text_.substr(start, pos_ - start)));
+      error_ = fmt::format("'{}' is neither a number nor a duration such as 30d, 12h, 15m or 45s",
+                           printable(word));
       return;
     }
     t.kind = tok::number;
@@ -264,6 +274,8 @@ std::string_view describe(const token& t) {
       return "the end of the expression";
     case tok::number:
       return "a number";
+    case tok::duration:
+      return "a duration";
     case tok::string:
       return "text";
     case tok::ident:
@@ -515,6 +527,12 @@ class parser {
     switch (t.kind) {
       case tok::number:
         return number_literal(t);
+      case tok::duration: {
+        advance();
+        auto n = make(node_op::literal_duration, t.span.begin);
+        n->micros = std::stoll(t.text);
+        return n;
+      }
       case tok::string: {
         advance();
         auto n = make(node_op::literal_string, t.span.begin);

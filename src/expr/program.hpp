@@ -50,6 +50,42 @@ enum class op : std::uint8_t {
   list_fn,    // aux: list_kind; a: list; b: filter predicate (flag 1); c: body (flag 2);
               // digits: lambda depth
   variable,   // named variable `slot`, computed by subtree `a` once per evaluation
+  // Time.
+  now,         // the instant the host passed in
+  today,       // now's date in the schema's time zone
+  time_arith,  // aux: time_op; a, b
+  time_fn,     // aux: time_fn_kind; a, b (optional); digits: calendar_unit or feb29_rule
+};
+
+enum class time_op : std::uint8_t {
+  ts_plus_dur,
+  ts_minus_dur,
+  ts_minus_ts,
+  date_plus_dur,
+  date_minus_dur,
+  date_minus_date,
+  dur_plus_dur,
+  dur_minus_dur,
+  dur_times_int,
+  int_times_dur,
+};
+
+enum class time_fn_kind : std::uint8_t {
+  date_of,  // timestamp -> local date
+  days_between,
+  months_between,
+  years_between,
+  day_of_week,
+  day_of_month,
+  month,
+  year,
+  quarter,
+  start_of,  // digits: calendar_unit; date -> date, timestamp -> timestamp
+  end_of,
+  add_months,      // date, integer -> date
+  is_anniversary,  // digits: feb29_rule
+  completed_years,
+  next_anniversary,
 };
 
 enum class list_kind : std::uint8_t { any, all, none, count, sum, min, max };
@@ -83,6 +119,7 @@ struct compiled_expression::impl {
   std::vector<field_type> slot_types;                 // declared type per slot, for checks
   std::uint32_t root = 0;
   std::uint32_t max_iterations = 0;
+  time_zone zone = time_zone::utc();
   field_type result;
 };
 

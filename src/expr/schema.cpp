@@ -44,6 +44,12 @@ std::string_view to_string(value_kind kind) noexcept {
       return "enum";
     case value_kind::list:
       return "list";
+    case value_kind::date:
+      return "date";
+    case value_kind::timestamp:
+      return "timestamp";
+    case value_kind::duration:
+      return "duration";
   }
   return "null";
 }
@@ -185,7 +191,7 @@ bool fits(const value& v, const field_type& t) noexcept {
     return (v.kind() == value_kind::decimal || v.kind() == value_kind::integer) &&
            v.as_decimal().scale() <= t.scale;
   }
-  return v.kind() == t.kind;
+  return v.kind() == t.kind && (v.kind() != value_kind::integer || v.as_int() != INT64_MIN);
 }
 
 }  // namespace
@@ -222,7 +228,10 @@ bool expression_input::set_converted(std::uint32_t slot, value v) noexcept {
     values_[slot] = value::of_decimal(widened.value);
     return true;
   }
-  if (v.kind() != t.kind) return false;
+  // Integers share the decimals' symmetric range: -2^63 is refused.
+  if (v.kind() != t.kind || (v.kind() == value_kind::integer && v.as_int() == INT64_MIN)) {
+    return false;
+  }
   values_[slot] = v;
   return true;
 }
