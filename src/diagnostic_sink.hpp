@@ -27,7 +27,14 @@ class diagnostic_sink {
   /// Reports `id` at `where` with `message`; severity and code come from the catalog.
   void report(diag id, source_span where, std::string message);
 
+  /// Adds a diagnostic made elsewhere (e.g. by the expression compiler) for this source.
+  void add(diagnostic d) {
+    if (d.level == severity::error) ++errors_;
+    out_.push_back(std::move(d));
+  }
+
   std::size_t error_count() const noexcept { return errors_; }
+  std::string_view source_name() const noexcept { return source_name_; }
   std::string_view source_text() const noexcept { return source_text_; }
 
  private:

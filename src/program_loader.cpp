@@ -42,6 +42,8 @@ class program_builder {
   void enums(const raw_node& node, program& out);
   void fields(const raw_node& node, program& out);
   void records(const raw_node& node, program& out);
+  void variables(const raw_node* node, program& out);
+  expression_origin origin_of(const raw_node& scalar);
   std::optional<field_type> parse_type(const raw_node& node, const program& out);
 
   schema_reader reader_;
@@ -75,10 +77,12 @@ std::vector<std::string_view> time_zone_names(const date::tzdb& db) {
 }
 
 // Diagnostics are found phase by phase; users read them top to bottom.
+// The same problem found twice (a broken variable used by another) is shown once.
 void sort_by_position(std::vector<diagnostic>& ds) {
   std::stable_sort(ds.begin(), ds.end(), [](const diagnostic& a, const diagnostic& b) {
     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
   });
+  ds.erase(std::unique(ds.begin(), ds.end()), ds.end());
 }
 
 std::vector<std::string_view> currency_codes() {
@@ -98,6 +102,7 @@ void program_builder::build(const raw_node& root, program& out) {
   currencies(top.optional("currencies"), out);
   point_types(top.required("point_types"), out);
   schema(top.optional("schema"), out);
+  variables(top.optional("variables"), out);
   top.finish();
 }
 
@@ -347,6 +352,72 @@ void program_builder::records(const raw_node& node, program& out) {
     }
     if (ok) out.schema_.add_record(*name, std::move(fields));
   }
+}
+
+// Where an expression written as a YAML scalar starts, so diagnostics point inside it.
+expression_origin program_builder::origin_of(const raw_node& scalar) {
+  const std::string_view text = reader_.sink().source_text();
+  expression_origin o(std::string(reader_.sink().source_name()), scalar.span.line,
+                      scalar.span.column);
+  o.source_text = text;
+  o.continuation_column = scalar.span.column;
+  if (scalar.plain) return o;
+  // Offset of the scalar's first byte: walk to its line and column.
+  std::size_t pos = 0;
+  for (std::uint32_t l = 1; l < scalar.span.line && pos != std::string_view::npos; ++l) {
+    pos = text.find('\n', pos);
+    if (pos != std::string_view::npos) ++pos;
+  }
+  if (pos == std::string_view::npos) return o;
+  pos += scalar.span.column - 1;
+  const char first = pos < text.size() ? text[pos] : '\0';
+  if (first == '"' || first == '\'') {
+    ++o.column;  // past the opening quote
+    return o;
+  }
+  if (first == '|' || first == '>') {
+    // A block scalar: the text starts on the next line, at that line's indentation.
+    const std::size_t next = text.find('\n', pos);
+    if (next == std::string_view::npos) return o;
+    std::size_t indent = 0;
+    while (next + 1 + indent < text.size() && text[next + 1 + indent] == ' ') ++indent;
+    o.line = scalar.span.line + 1;
+    o.column = static_cast<std::uint32_t>(indent) + 1;
+    o.continuation_column = o.column;
+  }
+  return o;
+}
+
+void program_builder::variables(const raw_node* node, program& out) {
+  if (node == nullptr || !reader_.expect(*node, internal::node_kind::mapping, "'variables'")) {
+    return;
+  }
+  const std::size_t n = std::min(node->size(), limits_.max_variables);
+  if (node->size() > n) {
+    reader_.sink().report(diag::too_many_items, node->key(n).span,
+                          fmt::format("'variables' has {} entries; the limit is {}", node->size(), n));
+  }
+  std::vector<variable_def> declared;
+  for (std::size_t i = 0; i < n; ++i) {
+    const raw_node& key = node->key(i);
+    const std::optional<std::string> name = reader_.id(&key, "variable name");
+    const std::optional<std::string> text =
+        reader_.text(&node->value(i), fmt::format("variable '{}'", internal::printable(key.text)));
+    if (!name || !text) continue;
+    if (out.schema_.find_field(*name) != nullptr || *name == "now" || *name == "today") {
+      reader_.sink().report(diag::duplicate_id, key.span,
+                            fmt::format("variable '{}' has the name of a field; rename it", *name));
+      continue;
+    }
+    // Checked now, with every variable before it in scope, even broken ones: a use of a broken
+    // variable repeats its diagnostics (dropped as duplicates) rather than claiming it is unknown.
+    declared.push_back({*name, *text, origin_of(node->value(i))});
+    compile_result r = compile_expression(declared.back().text, out.schema_,
+                                          declared.back().origin, {},
+                                          std::span(declared).first(declared.size() - 1));
+    for (diagnostic& d : r.diagnostics) reader_.sink().add(std::move(d));
+  }
+  if (reader_.sink().error_count() == 0) out.variables_ = std::move(declared);
 }
 
 std::optional<field_type> program_builder::parse_type(const raw_node& node, const program& out) {

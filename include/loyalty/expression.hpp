@@ -281,10 +281,24 @@ class compiled_expression {
 
 /// Where the expression's text sits in a source file, so that diagnostics point inside it.
 struct expression_origin {
+  expression_origin() = default;
+  expression_origin(std::string source_name, std::uint32_t first_line, std::uint32_t first_column,
+                    std::string first_line_text = {})
+      : source(std::move(source_name)),
+        line(first_line),
+        column(first_column),
+        line_text(std::move(first_line_text)) {}
+
   std::string source;        ///< file name for diagnostics
   std::uint32_t line = 1;    ///< 1-based line of the expression's first character
   std::uint32_t column = 1;  ///< 1-based byte column of the expression's first character
   std::string line_text;     ///< that source line, for the caret (optional)
+  /// Column at which the expression's second and later lines start (a YAML block scalar's
+  /// indentation plus one).
+  std::uint32_t continuation_column = 1;
+  /// The whole source, when the expression sits in a file: diagnostics then echo the real source
+  /// line for every line of the expression. Must outlive compile_expression().
+  std::string_view source_text;
 };
 
 struct compile_result {
@@ -301,8 +315,8 @@ struct variable_def {
   expression_origin origin;
 };
 
-/// At most this many variables per compile_expression() call.
-inline constexpr std::size_t max_variables = 64;
+/// At most this many variables used by one expression (directly or through other variables).
+inline constexpr std::uint32_t max_variables = 64;
 
 /// Parses, checks and compiles `text` against `s`, with `variables` in scope. Never throws on bad
 /// input. Only the variables the expression uses are compiled (and diagnosed).

@@ -48,6 +48,7 @@ struct load_limits {
   std::size_t max_currencies = 64;
   std::size_t max_enums = 64;
   std::size_t max_fields = 1024;
+  std::size_t max_variables = 1024;
 };
 
 struct load_options {
@@ -68,6 +69,9 @@ class program {
   const point_type* find_point_type(std::string_view id) const noexcept;
   /// The enums and fields that the program's expressions may use (its `schema:` section).
   const loyalty::schema& schema() const noexcept { return schema_; }
+  /// The program's named expressions (its `variables:` section), in order; rules compile their
+  /// expressions with these in scope.
+  std::span<const variable_def> variables() const noexcept { return variables_; }
 
  private:
   friend class program_builder;
@@ -77,6 +81,7 @@ class program {
   std::vector<const currency*> currencies_;
   std::vector<point_type> point_types_;
   loyalty::schema schema_;
+  std::vector<variable_def> variables_;
 };
 
 /// The outcome of loading: a program when there was no error, and every diagnostic found

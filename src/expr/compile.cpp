@@ -71,6 +71,8 @@ std::string type_name(const type_info& t, const schema& s) {
   return t.nullable && t.kind != value_kind::null ? name + " (may be missing)" : name;
 }
 
+constexpr std::uint32_t unused_slot = UINT32_MAX;
+
 /// What every checker of one compile_expression() call shares: the output, the diagnostics and
 /// the variables compiled so far.
 struct compile_state {
@@ -81,7 +83,23 @@ struct compile_state {
   std::span<const variable_def> variables;
   std::vector<std::optional<typed>> compiled;  // per variable, once compiled
   std::vector<bool> attempted;                 // per variable: compiled, or failed (reported)
+  std::vector<std::uint32_t> slot_of;          // per variable: its memo slot, in order of use
+  std::uint32_t slots_used = 0;
 };
+
+// Line `line` (1-based) of `text`, without its line break.
+std::string_view source_line(std::string_view text, std::uint32_t line) {
+  std::size_t start = 0;
+  for (std::uint32_t l = 1; l < line; ++l) {
+    start = text.find('\n', start);
+    if (start == std::string_view::npos) return {};
+    ++start;
+  }
+  std::size_t end = text.find('\n', start);
+  if (end == std::string_view::npos) end = text.size();
+  if (end > start && text[end - 1] == '\r') --end;
+  return text.substr(start, end - start);
+}
 
 class checker {
  public:
@@ -162,10 +180,12 @@ class checker {
         static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
     const std::size_t line_start = newlines == 0 ? 0 : before.rfind('\n') + 1;
     d.line = origin_.line + static_cast<std::uint32_t>(newlines);
-    d.column =
-        static_cast<std::uint32_t>(where.begin - line_start) + (newlines == 0 ? origin_.column : 1);
+    d.column = static_cast<std::uint32_t>(where.begin - line_start) +
+               (newlines == 0 ? origin_.column : origin_.continuation_column);
     d.length = std::max<std::uint32_t>(1, where.end - where.begin);
-    if (newlines == 0 && !origin_.line_text.empty()) {
+    if (!origin_.source_text.empty()) {
+      d.line_text = std::string(source_line(origin_.source_text, d.line));
+    } else if (newlines == 0 && !origin_.line_text.empty()) {
       d.line_text = origin_.line_text;
     } else {
       const std::size_t end = text_.find('\n', line_start);
@@ -1069,10 +1089,18 @@ class checker {
       if (state_.compiled[i]) state_.compiled[i]->ast = nullptr;
     }
     if (!state_.compiled[i]) return std::nullopt;
+    if (state_.slot_of[i] == unused_slot) {
+      if (state_.slots_used == max_variables) {
+        report(diag::expression_limit, a.span,
+               fmt::format("an expression may use at most {} variables", max_variables));
+        return std::nullopt;
+      }
+      state_.slot_of[i] = state_.slots_used++;
+    }
     node n;
     n.code = op::variable;
     n.a = state_.compiled[i]->index;
-    n.slot = static_cast<std::uint32_t>(i);
+    n.slot = state_.slot_of[i];
     type_info t = state_.compiled[i]->type;
     t.scratch_text = false;
     if (state_.compiled[i]->type.scratch_text) {
@@ -1222,13 +1250,9 @@ compile_result compile_expression(std::string_view text, const schema& s,
                       limits,
                       variables,
                       std::vector<std::optional<typed>>(variables.size()),
-                      std::vector<bool>(variables.size(), false)};
-  if (variables.size() > max_variables) {
-    checker(text, origin, state, 0)
-        .report(internal::diag::expression_limit, {0, 1},
-                fmt::format("{} variables; the limit is {}", variables.size(), max_variables));
-    return result;
-  }
+                      std::vector<bool>(variables.size(), false),
+                      std::vector<std::uint32_t>(variables.size(), unused_slot),
+                      0};
   const auto root = checker::compile_text(text, origin, state, variables.size());
   if (root && root->type.scratch_text) {
     checker(text, origin, state, 0)

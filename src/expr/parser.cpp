@@ -294,8 +294,10 @@ class parser {
 
   std::unique_ptr<ast_node> parse_all() {
     auto root = expression();
-    if (root && cur_.kind != tok::end)
+    if (root && cur_.kind == tok::bad) return fail(cur_.span, lex_.error());
+    if (root && cur_.kind != tok::end) {
       return fail(cur_.span, fmt::format("unexpected {}", shown(cur_)));
+    }
     return root;
   }
 
