@@ -137,8 +137,9 @@ class schema {
   time_zone zone_ = time_zone::utc();
 };
 
-/// One value during evaluation: 16 bytes, trivially copyable. Text points into the host's
-/// memory or the compiled expression's constants; it is never copied.
+/// One value during evaluation: 16 bytes, trivially copyable. Text and list values point into
+/// the host's memory or the compiled expression's constants; they are never copied, so a text
+/// result is valid only while the compiled expression and the inputs it read are alive.
 class value {
  public:
   constexpr value() noexcept = default;

@@ -1,7 +1,9 @@
 // The expression language: every operator, function and null rule, with exact values.
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "loyalty/expression.hpp"
 #include "loyalty/format.hpp"
@@ -55,12 +57,17 @@ struct fixture {
     return loyalty::compile_expression(text, s, {"rule.yaml", 1, 1, {}});
   }
 
+  // Text results point into the compiled expression: keep every one alive for the test.
+  std::vector<std::unique_ptr<loyalty::compiled_expression>> kept;
+
   value eval(const std::string& text) {
-    const auto r = compile(text);
+    auto r = compile(text);
     INFO(text << "\n" << loyalty::render(r.diagnostics));
     REQUIRE(r.expression);
+    kept.push_back(std::move(r.expression));
+    const loyalty::compiled_expression& e = *kept.back();
     value v;
-    const eval_status status = r.expression->evaluate(in, v);
+    const eval_status status = e.evaluate(in, v);
     INFO(loyalty::to_string(status));
     REQUIRE(status == eval_status::ok);
     return v;
