@@ -35,6 +35,27 @@ std::string largest_program() {
   return text;
 }
 
+// 1,000 rule-sized expressions (the benchmark's anchor rule with varied thresholds) in the
+// program's variables section: the YAML, the schema and every expression are loaded, checked and
+// compiled.
+std::string program_with_1000_rules() {
+  std::string text =
+      "name: Big\nversion: \"1\"\ntime_zone: Europe/Berlin\npoint_types:\n"
+      "  - {id: points, rounding: floor}\n"
+      "schema:\n  enums:\n    tier: [bronze, silver, gold, platinum]\n"
+      "    channel: [web, app, store, marketplace]\n"
+      "  fields:\n    order.total: decimal(2)\n    order.channel: channel\n"
+      "    customer.tier: tier\nvariables:\n";
+  for (int i = 0; i < 1000; ++i) {
+    text += fmt::format(
+        "  rule_{}: \"if order.total >= {} and customer.tier in ['gold','platinum'] and "
+        "order.channel != 'marketplace' then floor(order.total / {}) * (if customer.tier == "
+        "'platinum' then 2 else 1.5) else 0\"\n",
+        i, 10 + i % 90, 5 + i % 20);
+  }
+  return text;
+}
+
 void load(benchmark::State& state, const std::string& text) {
   for (auto _ : state) {
     loyalty::load_result r = loyalty::load_program(text, "bench.yaml");
@@ -54,5 +75,10 @@ void BM_load_64_point_types(benchmark::State& state) {
   load(state, largest_program());
 }
 BENCHMARK(BM_load_64_point_types);
+
+void BM_load_1000_rules(benchmark::State& state) {
+  load(state, program_with_1000_rules());
+}
+BENCHMARK(BM_load_1000_rules)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -338,13 +338,13 @@ void program_builder::records(const raw_node& node, program& out) {
     }
     for (std::size_t f = 0; f < map.size() && ok; ++f) {
       const std::optional<std::string> field = reader_.id(&map.key(f), "record field name");
-      std::optional<field_type> type = parse_type(map.value(f), out);
-      if (type && type->kind == value_kind::list) {
+      const std::optional<field_type> type = parse_type(map.value(f), out);
+      const bool nested_list = type && type->kind == value_kind::list;
+      if (nested_list) {
         reader_.sink().report(diag::unknown_type, map.value(f).span,
                               "a record field cannot be a list: records are flat rows");
-        type.reset();
       }
-      if (!field || !type) {
+      if (!field || !type || nested_list) {
         ok = false;
         continue;
       }
@@ -394,8 +394,9 @@ void program_builder::variables(const raw_node* node, program& out) {
   }
   const std::size_t n = std::min(node->size(), limits_.max_variables);
   if (node->size() > n) {
-    reader_.sink().report(diag::too_many_items, node->key(n).span,
-                          fmt::format("'variables' has {} entries; the limit is {}", node->size(), n));
+    reader_.sink().report(
+        diag::too_many_items, node->key(n).span,
+        fmt::format("'variables' has {} entries; the limit is {}", node->size(), n));
   }
   std::vector<variable_def> declared;
   for (std::size_t i = 0; i < n; ++i) {
@@ -412,9 +413,8 @@ void program_builder::variables(const raw_node* node, program& out) {
     // Checked now, with every variable before it in scope, even broken ones: a use of a broken
     // variable repeats its diagnostics (dropped as duplicates) rather than claiming it is unknown.
     declared.push_back({*name, *text, origin_of(node->value(i))});
-    compile_result r = compile_expression(declared.back().text, out.schema_,
-                                          declared.back().origin, {},
-                                          std::span(declared).first(declared.size() - 1));
+    compile_result r = compile_expression(declared.back().text, out.schema_, declared.back().origin,
+                                          {}, std::span(declared).first(declared.size() - 1));
     for (diagnostic& d : r.diagnostics) reader_.sink().add(std::move(d));
   }
   if (reader_.sink().error_count() == 0) out.variables_ = std::move(declared);

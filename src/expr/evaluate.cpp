@@ -726,6 +726,12 @@ class evaluator {
 
 }  // namespace
 
+void compiled_expression::evaluate(std::span<const expression_input> inputs, std::span<value> out,
+                                   std::span<eval_status> status) const noexcept {
+  const std::size_t n = std::min({inputs.size(), out.size(), status.size()});
+  for (std::size_t i = 0; i < n; ++i) status[i] = evaluate(inputs[i], out[i]);
+}
+
 eval_status compiled_expression::evaluate(const expression_input& input,
                                           value& out) const noexcept {
   frame f;

@@ -396,3 +396,21 @@ TEST_CASE("schema rejects bad declarations", "[expr][schema]") {
   CHECK(s.enum_code(0, "b") == 1);
   CHECK(s.enum_code(0, "z") == -1);
 }
+
+TEST_CASE("the batch form evaluates each input in turn", "[expr]") {
+  fixture f;
+  const auto r = f.compile("floor(order.total / 10) + order.items");
+  REQUIRE(r.expression);
+  std::vector<loyalty::expression_input> inputs(3, f.in);
+  const std::uint32_t total = f.s.find_field("order.total")->slot;
+  REQUIRE(inputs[1].set(total, d("5.00")));
+  inputs[2].clear(total);  // required and missing: this one fails, the others do not
+  std::vector<value> out(3);
+  std::vector<eval_status> status(3);
+  r.expression->evaluate(inputs, out, status);
+  CHECK(status[0] == eval_status::ok);
+  CHECK(out[0].as_decimal().to_string() == "9");  // floor(64.90 / 10) + 3
+  CHECK(status[1] == eval_status::ok);
+  CHECK(out[1].as_decimal().to_string() == "3");
+  CHECK(status[2] == eval_status::missing_field);
+}
