@@ -51,15 +51,14 @@ constexpr std::array<std::string_view, 18> function_names = {
     "abs",   "all",   "any", "ceil", "clamp", "contains", "count",       "ends_with", "filter",
     "floor", "lower", "max", "min",  "none",  "round",    "starts_with", "sum",       "upper"};
 
-constexpr std::array<std::pair<std::string_view, rounding_mode>, 7> rounding_modes = {{
-    {"half_even", rounding_mode::half_even},
-    {"half_up", rounding_mode::half_up},
-    {"half_down", rounding_mode::half_down},
-    {"down", rounding_mode::down},
-    {"up", rounding_mode::up},
-    {"floor", rounding_mode::floor},
-    {"ceiling", rounding_mode::ceiling},
-}};
+// Every value of the named options, for "one of ..." messages; names come from to_string().
+constexpr std::array all_rounding_modes = {
+    rounding_mode::half_even, rounding_mode::half_up, rounding_mode::half_down, rounding_mode::down,
+    rounding_mode::up,        rounding_mode::floor,   rounding_mode::ceiling};
+constexpr std::array all_calendar_units = {calendar_unit::day, calendar_unit::week,
+                                           calendar_unit::month, calendar_unit::quarter,
+                                           calendar_unit::year};
+constexpr std::array all_feb29_rules = {feb29_rule::feb28, feb29_rule::mar1};
 
 /// Digits kept by a bare `a / b`: enough for the usual "spend / 10" before an explicit round.
 constexpr int extra_division_digits = 6;
@@ -529,20 +528,20 @@ class checker {
     return false;
   }
 
-  // The unit of start_of/end_of or the feb29 rule: a bare name or text, checked at load.
-  template <typename E>
+  // A rounding mode, calendar unit or feb29 rule written as a bare name or as text, parsed by
+  // the owning module's own parse function and checked at load.
+  template <typename E, std::size_t N>
   std::optional<E> named_option(const ast_node& arg, std::string_view f, std::string_view what,
-                                std::span<const std::pair<std::string_view, E>> options) {
+                                std::optional<E> (*parse)(std::string_view) noexcept,
+                                const std::array<E, N>& all) {
     if (arg.op == node_op::name || arg.op == node_op::literal_string) {
-      for (const auto& [name, e] : options) {
-        if (arg.text == name) return e;
-      }
+      if (const std::optional<E> e = parse(arg.text)) return e;
     }
     std::vector<std::string_view> names;
     std::string list;
-    for (const auto& o : options) {
-      names.push_back(o.first);
-      list += (list.empty() ? "" : ", ") + std::string(o.first);
+    for (const E e : all) {
+      names.push_back(to_string(e));
+      list += (list.empty() ? "" : ", ") + std::string(to_string(e));
     }
     report(diag::bad_call, arg.span,
            fmt::format("{}() takes {}: {}{}", f, what, list,
@@ -552,23 +551,13 @@ class checker {
 
   std::optional<typed> time_function(const ast_node& a) {
     const std::string& f = a.text;
-    static constexpr std::array<std::pair<std::string_view, calendar_unit>, 5> units = {{
-        {"day", calendar_unit::day},
-        {"week", calendar_unit::week},
-        {"month", calendar_unit::month},
-        {"quarter", calendar_unit::quarter},
-        {"year", calendar_unit::year},
-    }};
-    static constexpr std::array<std::pair<std::string_view, feb29_rule>, 2> rules = {{
-        {"feb28", feb29_rule::feb28},
-        {"mar1", feb29_rule::mar1},
-    }};
     node n;
     n.code = op::time_fn;
     type_info result{value_kind::integer};
     if (f == "start_of" || f == "end_of") {
       if (!arity(a, 2, 2)) return std::nullopt;
-      const auto unit = named_option<calendar_unit>(*a.children[0], f, "a unit", units);
+      const auto unit =
+          named_option(*a.children[0], f, "a unit", &parse_calendar_unit, all_calendar_units);
       const auto x = check(*a.children[1]);
       if (!unit || !x || !require_time(*x, f)) return std::nullopt;
       n.aux = static_cast<std::uint8_t>(f == "start_of" ? time_fn_kind::start_of
@@ -613,8 +602,9 @@ class checker {
       return std::nullopt;
     }
     if (anniversary) {
-      const auto rule = named_option<feb29_rule>(
-          *a.children[2], f, "how a 29 February date falls in a common year", rules);
+      const auto rule =
+          named_option(*a.children[2], f, "how a 29 February date falls in a common year",
+                       &parse_feb29_rule, all_feb29_rules);
       if (!rule) return std::nullopt;
       n.digits = static_cast<std::int8_t>(*rule);
       if (f == "is_anniversary" || f == "is_birthday") result = {value_kind::boolean};
@@ -927,21 +917,9 @@ class checker {
                          decimal::max_scale));
       ok = false;
     }
-    std::optional<rounding_mode> mode;
-    if (mode_ast.op == node_op::name || mode_ast.op == node_op::literal_string) {
-      for (const auto& [mode_name, m] : rounding_modes) {
-        if (mode_ast.text == mode_name) mode = m;
-      }
-    }
-    if (!mode) {
-      std::vector<std::string_view> names;
-      for (const auto& r : rounding_modes) names.push_back(r.first);
-      report(diag::bad_call, mode_ast.span,
-             fmt::format("round() takes a rounding mode: half_even, half_up, half_down, down, up, "
-                         "floor or ceiling{}",
-                         did_you_mean(closest_match(mode_ast.text, names))));
-      ok = false;
-    }
+    const std::optional<rounding_mode> mode = named_option(
+        mode_ast, "round", "a rounding mode", &parse_rounding_mode, all_rounding_modes);
+    ok = ok && mode.has_value();
     if (!ok) return std::nullopt;
     return rounded(a, *x, static_cast<int>(digits_ast.number.units()), *mode);
   }

@@ -235,9 +235,7 @@ class evaluator {
     using internal::expr::time_op;
     value x;
     value y;
-    eval_status s = eval(n.a, x);
-    if (s != eval_status::ok) return s;
-    if (s = eval(n.b, y); s != eval_status::ok) return s;
+    if (const eval_status s = operands(n.a, n.b, x, y); s != eval_status::ok) return s;
     if (x.is_null() || y.is_null()) {
       out = value();
       return eval_status::ok;
@@ -371,9 +369,7 @@ class evaluator {
   eval_status arithmetic(const node& n, value& out) const noexcept {
     value x;
     value y;
-    eval_status s = eval(n.a, x);
-    if (s != eval_status::ok) return s;
-    if (s = eval(n.b, y); s != eval_status::ok) return s;
+    if (const eval_status s = operands(n.a, n.b, x, y); s != eval_status::ok) return s;
     if (x.is_null() || y.is_null()) {
       out = value();
       return eval_status::ok;
@@ -417,9 +413,7 @@ class evaluator {
     if (child.code == op::arith_dec && static_cast<arith>(child.aux) == arith::div) {
       value x;
       value y;
-      eval_status s = eval(child.a, x);
-      if (s != eval_status::ok) return s;
-      if (s = eval(child.b, y); s != eval_status::ok) return s;
+      if (const eval_status s = operands(child.a, child.b, x, y); s != eval_status::ok) return s;
       if (x.is_null() || y.is_null()) {
         out = value();
         return eval_status::ok;
@@ -438,9 +432,7 @@ class evaluator {
   eval_status comparison(const node& n, value& out) const noexcept {
     value x;
     value y;
-    eval_status s = eval(n.a, x);
-    if (s != eval_status::ok) return s;
-    if (s = eval(n.b, y); s != eval_status::ok) return s;
+    if (const eval_status s = operands(n.a, n.b, x, y); s != eval_status::ok) return s;
     const auto c = static_cast<compare>(n.aux);
     if (x.is_null() || y.is_null()) {
       // Missing values are equal only to each other; ordering with a missing value is false.
@@ -559,9 +551,7 @@ class evaluator {
   eval_status text_test(const node& n, value& out) const noexcept {
     value x;
     value y;
-    eval_status s = eval(n.a, x);
-    if (s != eval_status::ok) return s;
-    if (s = eval(n.b, y); s != eval_status::ok) return s;
+    if (const eval_status s = operands(n.a, n.b, x, y); s != eval_status::ok) return s;
     if (x.is_null() || y.is_null()) {
       out = value::of_bool(false);
       return eval_status::ok;
@@ -717,6 +707,12 @@ class evaluator {
         break;
     }
     return eval_status::ok;
+  }
+
+  // Both operands of a binary node, left first; the first failure wins.
+  eval_status operands(std::uint32_t a, std::uint32_t b, value& x, value& y) const noexcept {
+    const eval_status s = eval(a, x);
+    return s != eval_status::ok ? s : eval(b, y);
   }
 
   const compiled_expression::impl& p_;

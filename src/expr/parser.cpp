@@ -354,6 +354,11 @@ class parser {
     return n;
   }
 
+  node_ptr too_deep() {
+    return fail(cur_.span,
+                fmt::format("expression nested deeper than {} levels", limits_.max_depth));
+  }
+
   // Nesting guard: every recursive rule passes through here.
   struct depth_guard {
     parser& p;
@@ -367,10 +372,7 @@ class parser {
 
   node_ptr expression() {
     depth_guard guard(*this);
-    if (depth_ > limits_.max_depth) {
-      return fail(cur_.span,
-                  fmt::format("expression nested deeper than {} levels", limits_.max_depth));
-    }
+    if (depth_ > limits_.max_depth) return too_deep();
     if (cur_.kind == tok::kw_if) return conditional();
     return logical_or();
   }
@@ -416,10 +418,7 @@ class parser {
   node_ptr logical_not() {
     if (cur_.kind != tok::kw_not) return comparison();
     depth_guard guard(*this);
-    if (depth_ > limits_.max_depth) {
-      return fail(cur_.span,
-                  fmt::format("expression nested deeper than {} levels", limits_.max_depth));
-    }
+    if (depth_ > limits_.max_depth) return too_deep();
     const std::uint32_t begin = cur_.span.begin;
     advance();
     auto operand = logical_not();
@@ -511,10 +510,7 @@ class parser {
   node_ptr unary() {
     if (cur_.kind != tok::minus) return primary();
     depth_guard guard(*this);
-    if (depth_ > limits_.max_depth) {
-      return fail(cur_.span,
-                  fmt::format("expression nested deeper than {} levels", limits_.max_depth));
-    }
+    if (depth_ > limits_.max_depth) return too_deep();
     const std::uint32_t begin = cur_.span.begin;
     advance();
     auto operand = unary();
