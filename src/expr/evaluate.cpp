@@ -5,6 +5,14 @@
 
 #include "expr/program.hpp"
 
+// The dispatcher eval() stays small (tiny frame, few saved registers) and calls the bigger
+// handlers out of line: inlining them all made every recursive call pay for the largest one.
+#if defined(__GNUC__) || defined(__clang__)
+#define LOYALTY_NOINLINE __attribute__((noinline))
+#else
+#define LOYALTY_NOINLINE
+#endif
+
 namespace loyalty {
 
 using internal::expr::arith;
@@ -206,7 +214,7 @@ class evaluator {
     return eval_status::ok;
   }
 
-  eval_status negate(const node& n, value& out) const noexcept {
+  LOYALTY_NOINLINE eval_status negate(const node& n, value& out) const noexcept {
     const eval_status s = eval(n.a, out);
     if (s != eval_status::ok || out.is_null()) return s;
     if (out.kind() == value_kind::integer) {
@@ -231,7 +239,7 @@ class evaluator {
     return eval_status::ok;
   }
 
-  eval_status time_arith(const node& n, value& out) const noexcept {
+  LOYALTY_NOINLINE eval_status time_arith(const node& n, value& out) const noexcept {
     using internal::expr::time_op;
     value x;
     value y;
@@ -281,7 +289,7 @@ class evaluator {
     return v.kind() == value_kind::timestamp ? local_date(v.as_timestamp(), p_.zone) : v.as_date();
   }
 
-  eval_status time_function(const node& n, value& out) const noexcept {
+  LOYALTY_NOINLINE eval_status time_function(const node& n, value& out) const noexcept {
     using internal::expr::time_fn_kind;
     value x;
     value y;
@@ -366,7 +374,7 @@ class evaluator {
     return eval(n.b, out);
   }
 
-  eval_status arithmetic(const node& n, value& out) const noexcept {
+  LOYALTY_NOINLINE eval_status arithmetic(const node& n, value& out) const noexcept {
     value x;
     value y;
     if (const eval_status s = operands(n.a, n.b, x, y); s != eval_status::ok) return s;
@@ -406,7 +414,7 @@ class evaluator {
   }
 
   // round(x, digits, mode); when x is a division it is done exactly, with this one rounding.
-  eval_status round(const node& n, value& out) const noexcept {
+  LOYALTY_NOINLINE eval_status round(const node& n, value& out) const noexcept {
     const auto mode = static_cast<rounding_mode>(n.aux);
     const node& child = p_.nodes[n.a];
     decimal_result r;
@@ -429,7 +437,7 @@ class evaluator {
     return eval_status::ok;
   }
 
-  eval_status comparison(const node& n, value& out) const noexcept {
+  LOYALTY_NOINLINE eval_status comparison(const node& n, value& out) const noexcept {
     value x;
     value y;
     if (const eval_status s = operands(n.a, n.b, x, y); s != eval_status::ok) return s;
@@ -456,7 +464,7 @@ class evaluator {
     return eval_status::ok;
   }
 
-  eval_status in_mask(const node& n, value& out) const noexcept {
+  LOYALTY_NOINLINE eval_status in_mask(const node& n, value& out) const noexcept {
     const eval_status s = eval(n.a, out);
     if (s != eval_status::ok) return s;
     const bool found = !out.is_null() && out.as_int() >= 0 && out.as_int() < 64 &&
@@ -465,7 +473,7 @@ class evaluator {
     return eval_status::ok;
   }
 
-  eval_status in_list(const node& n, value& out) const noexcept {
+  LOYALTY_NOINLINE eval_status in_list(const node& n, value& out) const noexcept {
     value x;
     eval_status s = eval(n.a, x);
     if (s != eval_status::ok) return s;
@@ -482,7 +490,7 @@ class evaluator {
   // abs, clamp, min, max. Every argument is evaluated, so an error in any of them is reported
   // whatever the others hold (as for + and *); only then does a missing argument make the result
   // missing.
-  eval_status numeric_function(const node& n, value& out) const noexcept {
+  LOYALTY_NOINLINE eval_status numeric_function(const node& n, value& out) const noexcept {
     if (n.code == op::abs_num) {
       const eval_status s = eval(n.a, out);
       if (s != eval_status::ok || out.is_null()) return s;
@@ -528,7 +536,7 @@ class evaluator {
     return eval_status::ok;
   }
 
-  eval_status change_case(const node& n, value& out) const noexcept {
+  LOYALTY_NOINLINE eval_status change_case(const node& n, value& out) const noexcept {
     const eval_status s = eval(n.a, out);
     if (s != eval_status::ok || out.is_null()) return s;
     const std::string_view text = out.as_string();
@@ -548,7 +556,7 @@ class evaluator {
     return eval_status::ok;
   }
 
-  eval_status text_test(const node& n, value& out) const noexcept {
+  LOYALTY_NOINLINE eval_status text_test(const node& n, value& out) const noexcept {
     value x;
     value y;
     if (const eval_status s = operands(n.a, n.b, x, y); s != eval_status::ok) return s;
@@ -600,7 +608,7 @@ class evaluator {
     return eval_status::ok;
   }
 
-  eval_status div_slot_const(const node& n, value& out) const noexcept {
+  LOYALTY_NOINLINE eval_status div_slot_const(const node& n, value& out) const noexcept {
     eval_status s;
     if (!read_slot(n.slot, out, s) || out.is_null()) return s;
     const decimal_result r = decimal::div(out.as_decimal(), n.constant.as_decimal(), n.digits,
@@ -610,7 +618,7 @@ class evaluator {
     return eval_status::ok;
   }
 
-  eval_status variable(const node& n, value& out) const noexcept {
+  LOYALTY_NOINLINE eval_status variable(const node& n, value& out) const noexcept {
     const std::uint64_t bit = std::uint64_t{1} << n.slot;
     if ((f_.variables_ready & bit) != 0) {
       out = f_.variables[n.slot].v;
@@ -626,7 +634,7 @@ class evaluator {
 
   // any/all/none/count/sum/min/max over the rows of a list, optionally filtered. Missing values
   // of the body are skipped (as SQL aggregates do); a missing list has no rows.
-  eval_status list_function(const node& n, value& out) const noexcept {
+  LOYALTY_NOINLINE eval_status list_function(const node& n, value& out) const noexcept {
     value list;
     eval_status s = eval(n.a, list);
     if (s != eval_status::ok) return s;
