@@ -266,11 +266,7 @@ void program_builder::schema(const raw_node* node, program& out) {
 
 void program_builder::enums(const raw_node& node, program& out) {
   if (!reader_.expect(node, internal::node_kind::mapping, "'enums'")) return;
-  const std::size_t n = std::min(node.size(), limits_.max_enums);
-  if (node.size() > n) {
-    reader_.sink().report(diag::too_many_items, node.key(n).span,
-                          fmt::format("'enums' has {} entries; the limit is {}", node.size(), n));
-  }
+  const std::size_t n = internal::bounded_size(reader_, node, limits_.max_enums, "'enums'");
   for (std::size_t i = 0; i < n; ++i) {
     const raw_node& key = node.key(i);
     const std::optional<std::string> name = reader_.id(&key, "enum name");
@@ -302,11 +298,7 @@ void program_builder::enums(const raw_node& node, program& out) {
 
 void program_builder::fields(const raw_node& node, program& out) {
   if (!reader_.expect(node, internal::node_kind::mapping, "'fields'")) return;
-  const std::size_t n = std::min(node.size(), limits_.max_fields);
-  if (node.size() > n) {
-    reader_.sink().report(diag::too_many_items, node.key(n).span,
-                          fmt::format("'fields' has {} entries; the limit is {}", node.size(), n));
-  }
+  const std::size_t n = internal::bounded_size(reader_, node, limits_.max_fields, "'fields'");
   for (std::size_t i = 0; i < n; ++i) {
     const raw_node& key = node.key(i);
     const std::optional<field_type> type = parse_type(node.value(i), out);
@@ -392,12 +384,8 @@ void program_builder::variables(const raw_node* node, program& out) {
   if (node == nullptr || !reader_.expect(*node, internal::node_kind::mapping, "'variables'")) {
     return;
   }
-  const std::size_t n = std::min(node->size(), limits_.max_variables);
-  if (node->size() > n) {
-    reader_.sink().report(
-        diag::too_many_items, node->key(n).span,
-        fmt::format("'variables' has {} entries; the limit is {}", node->size(), n));
-  }
+  const std::size_t n =
+      internal::bounded_size(reader_, *node, limits_.max_variables, "'variables'");
   std::vector<variable_def> declared;
   for (std::size_t i = 0; i < n; ++i) {
     const raw_node& key = node->key(i);

@@ -135,12 +135,14 @@ void map_reader::finish() {
   }
 }
 
-std::size_t bounded_size(schema_reader& reader, const raw_node& list, std::size_t max_items,
+std::size_t bounded_size(schema_reader& reader, const raw_node& node, std::size_t max_items,
                          std::string_view what) {
-  if (list.size() <= max_items) return list.size();
-  reader.sink().report(
-      diag::too_many_items, list.children[max_items].span,
-      fmt::format("{} has {} items; the limit is {}", what, list.size(), max_items));
+  if (node.size() <= max_items) return node.size();
+  const bool mapping = node.is_mapping();
+  reader.sink().report(diag::too_many_items,
+                       mapping ? node.key(max_items).span : node.children[max_items].span,
+                       fmt::format("{} has {} {}; the limit is {}", what, node.size(),
+                                   mapping ? "entries" : "items", max_items));
   return max_items;
 }
 

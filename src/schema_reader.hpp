@@ -79,8 +79,9 @@ class map_reader {
   std::vector<bool> used_;
 };
 
-/// Reports the items of a list beyond `max_items` (L0106); returns how many to read.
-std::size_t bounded_size(schema_reader& reader, const raw_node& list, std::size_t max_items,
+/// Reports the items of a list, or the entries of a mapping, beyond `max_items` (L0106);
+/// returns how many to read.
+std::size_t bounded_size(schema_reader& reader, const raw_node& node, std::size_t max_items,
                          std::string_view what);
 
 template <typename E>

@@ -115,6 +115,20 @@ TEST_CASE("the limits are configurable", "[program]") {
     CHECK(codes(r) == "L0106 ");
     CHECK(r.diagnostics[0].line == 6);
   }
+  SECTION("schema fields and variables (mappings)") {
+    options.limits.max_fields = 1;
+    options.limits.max_variables = 1;
+    const auto r = load_program(
+        "name: n\nversion: v\ntime_zone: UTC\npoint_types: [{id: a, rounding: floor}]\n"
+        "schema:\n  fields:\n    order.a: integer\n    order.b: integer\n"
+        "variables:\n  x: order.a + 1\n  y: order.a + 2\n",
+        "x.yaml", options);
+    CHECK(codes(r) == "L0106 L0106 ");
+    REQUIRE(r.diagnostics.size() == 2);
+    CHECK(r.diagnostics[0].line == 9);
+    CHECK(r.diagnostics[0].message == "'fields' has 2 entries; the limit is 1");
+    CHECK(r.diagnostics[1].line == 12);
+  }
   SECTION("string length") {
     options.limits.max_string_bytes = 3;
     const auto r = load_program(
