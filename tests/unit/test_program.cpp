@@ -125,9 +125,9 @@ TEST_CASE("the limits are configurable", "[program]") {
         "x.yaml", options);
     CHECK(codes(r) == "L0106 L0106 ");
     REQUIRE(r.diagnostics.size() == 2);
-    CHECK(r.diagnostics[0].line == 9);
+    CHECK(r.diagnostics[0].line == 8);  // order.b
     CHECK(r.diagnostics[0].message == "'fields' has 2 entries; the limit is 1");
-    CHECK(r.diagnostics[1].line == 12);
+    CHECK(r.diagnostics[1].line == 11);  // y
   }
   SECTION("string length") {
     options.limits.max_string_bytes = 3;
