@@ -48,5 +48,25 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < lines.size(); ++i) {
     fmt::print("  line {} ({:>5} EUR): {} EUR\n", i + 1, lines[i], shares[i]);
   }
+
+  // The program's `base_points` variable, compiled once against its schema and evaluated for one
+  // order. Field slots are looked up once; per event the host only sets values.
+  const loyalty::schema& schema = program.schema();
+  const auto compiled =
+      loyalty::compile_expression("base_points", schema, {}, {}, program.variables());
+  fmt::print("{}", loyalty::render(compiled.diagnostics));
+  if (!compiled.expression) return 1;
+  loyalty::expression_input order(schema);
+  const auto slot = [&](const char* path) { return schema.find_field(path)->slot; };
+  const auto code = [&](const char* enum_name, const char* v) {
+    return loyalty::value::of_enum(schema.enum_code(enum_name, v));
+  };
+  const bool ok = order.set(slot("order.total"), total) &&
+                  order.set(slot("order.shipping"), decimal::parse("4.90").value_or_throw()) &&
+                  order.set(slot("order.channel"), code("channel", "web")) &&
+                  order.set(slot("customer.tier"), code("tier", "platinum"));
+  loyalty::value points;
+  if (!ok || compiled.expression->evaluate(order, points) != loyalty::eval_status::ok) return 1;
+  fmt::print("base_points for a platinum customer on the web: {}\n", points.as_decimal());
   return 0;
 }

@@ -122,6 +122,9 @@ class schema {
   std::span<const enum_type> enums() const noexcept { return enums_; }
   /// The code of `value` in enum `enum_index`, or -1.
   int enum_code(std::uint16_t enum_index, std::string_view value) const noexcept;
+  /// The code of `value` in the enum named `enum_name`, or -1: enum_code("tier", "gold"). Look
+  /// codes up once, at start-up, not per event.
+  int enum_code(std::string_view enum_name, std::string_view value) const noexcept;
 
   /// The zone in which dates are read from instants (`today`, day_of_week(now), start_of(...)).
   /// UTC unless set; a program sets its `time_zone`.

@@ -159,6 +159,11 @@ value value::of_string(std::string_view text) noexcept {
                static_cast<std::uint32_t>(text.size()));
 }
 
+int schema::enum_code(std::string_view enum_name, std::string_view v) const noexcept {
+  const enum_type* e = find_enum(enum_name);
+  return e == nullptr ? -1 : enum_code(static_cast<std::uint16_t>(e - enums_.data()), v);
+}
+
 value value::of_list(const value* rows, std::uint32_t count, std::uint8_t width) noexcept {
   return value(value_kind::list, static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(rows)),
                width, count);

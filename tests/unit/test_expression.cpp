@@ -395,6 +395,9 @@ TEST_CASE("schema rejects bad declarations", "[expr][schema]") {
   CHECK(s.find_field("order.total")->slot == 0);
   CHECK(s.enum_code(0, "b") == 1);
   CHECK(s.enum_code(0, "z") == -1);
+  CHECK(s.enum_code("tier", "b") == 1);
+  CHECK(s.enum_code("tier", "z") == -1);
+  CHECK(s.enum_code("nope", "a") == -1);
 }
 
 TEST_CASE("the batch form evaluates each input in turn", "[expr]") {
