@@ -56,7 +56,7 @@ struct field_type {
   std::int8_t scale = 0;         ///< decimal: the fractional digits values are kept at
   std::uint16_t enum_index = 0;  ///< enumeration: index into schema::enums(); list: records()
   bool optional = false;         ///< may be null (missing) at evaluation
-  std::string enum_name;         ///< enumeration or list: the enum's or record's name
+  std::string type_name;         ///< enumeration or list: the enum's or record's name
 
   static field_type boolean() { return {value_kind::boolean, 0, 0, false, {}}; }
   static field_type integer() { return {value_kind::integer, 0, 0, false, {}}; }

@@ -90,13 +90,13 @@ bool schema::valid_type(field_type& type) const {
   }
   if (type.kind == value_kind::enumeration) {
     const auto it = std::find_if(enums_.begin(), enums_.end(),
-                                 [&](const enum_type& e) { return e.name == type.enum_name; });
+                                 [&](const enum_type& e) { return e.name == type.type_name; });
     if (it == enums_.end()) return false;
     type.enum_index = static_cast<std::uint16_t>(it - enums_.begin());
   }
   if (type.kind == value_kind::list) {
     const auto it = std::find_if(records_.begin(), records_.end(),
-                                 [&](const record_type& r) { return r.name == type.enum_name; });
+                                 [&](const record_type& r) { return r.name == type.type_name; });
     if (it == records_.end()) return false;
     type.enum_index = static_cast<std::uint16_t>(it - records_.begin());
   }
