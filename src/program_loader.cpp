@@ -48,21 +48,25 @@ class program_builder {
 
   schema_reader reader_;
   const load_limits& limits_;
-  std::vector<std::string> rejected_currencies_;
-  loyalty::time_zone zone_ = loyalty::time_zone::utc();  // listed in 'currencies' but not ISO 4217
+  std::vector<std::string> rejected_currencies_;         // listed in 'currencies' but not ISO 4217
+  loyalty::time_zone zone_ = loyalty::time_zone::utc();  // the program's, once located
 };
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, rounding_mode>, 7> rounding_choices = {{
-    {"half_even", rounding_mode::half_even},
-    {"half_up", rounding_mode::half_up},
-    {"half_down", rounding_mode::half_down},
-    {"down", rounding_mode::down},
-    {"up", rounding_mode::up},
-    {"floor", rounding_mode::floor},
-    {"ceiling", rounding_mode::ceiling},
-}};
+// The choices for 'rounding', named by to_string(rounding_mode) so the names live in one place.
+const std::array<std::pair<std::string_view, rounding_mode>, 7>& rounding_choices() {
+  static const auto choices = [] {
+    constexpr std::array modes = {rounding_mode::half_even, rounding_mode::half_up,
+                                  rounding_mode::half_down, rounding_mode::down,
+                                  rounding_mode::up,        rounding_mode::floor,
+                                  rounding_mode::ceiling};
+    std::array<std::pair<std::string_view, rounding_mode>, 7> out{};
+    for (std::size_t i = 0; i < modes.size(); ++i) out[i] = {to_string(modes[i]), modes[i]};
+    return out;
+  }();
+  return choices;
+}
 
 /// Point types keep at most 8 fractional digits: with a 64-bit mantissa that still leaves
 /// balances up to about 92 billion.
@@ -207,7 +211,7 @@ std::optional<point_type> program_builder::one_point_type(const raw_node& node, 
       name_node != nullptr ? reader_.text(name_node, fmt::format("'name' of {}", what))
                            : std::nullopt;
   const auto rounding = reader_.choice<rounding_mode>(
-      m.required("rounding"), fmt::format("'rounding' of {}", what), rounding_choices);
+      m.required("rounding"), fmt::format("'rounding' of {}", what), rounding_choices());
   t.money = point_type_currency(m.optional("currency"), what, out);
   const int default_scale = t.money != nullptr ? t.money->minor_units : 0;
   std::optional<std::int64_t> scale = default_scale;

@@ -86,6 +86,20 @@ text_position position_of(std::string_view text, std::size_t offset) noexcept {
   return pos;
 }
 
+std::string_view line_at(std::string_view text, std::uint32_t line) noexcept {
+  if (line == 0) return {};
+  std::size_t start = 0;
+  for (std::uint32_t l = 1; l < line; ++l) {
+    start = text.find('\n', start);
+    if (start == std::string_view::npos) return {};
+    ++start;
+  }
+  std::size_t end = text.find('\n', start);
+  if (end == std::string_view::npos) end = text.size();
+  if (end > start && text[end - 1] == '\r') --end;
+  return text.substr(start, end - start);
+}
+
 std::size_t find_invalid_utf8(std::string_view text) noexcept {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();

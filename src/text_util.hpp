@@ -30,6 +30,9 @@ struct text_position {
 /// Line and column of byte `offset` in `text`.
 text_position position_of(std::string_view text, std::size_t offset) noexcept;
 
+/// The text of 1-based line `line`, without its line break ("\n" or "\r\n"); empty when absent.
+std::string_view line_at(std::string_view text, std::uint32_t line) noexcept;
+
 /// Offset of the first byte that is not well-formed UTF-8 (overlongs, surrogates and code points
 /// above U+10FFFF are ill-formed), or npos.
 std::size_t find_invalid_utf8(std::string_view text) noexcept;

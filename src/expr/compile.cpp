@@ -86,20 +86,6 @@ struct compile_state {
   std::uint32_t slots_used = 0;
 };
 
-// Line `line` (1-based) of `text`, without its line break.
-std::string_view source_line(std::string_view text, std::uint32_t line) {
-  std::size_t start = 0;
-  for (std::uint32_t l = 1; l < line; ++l) {
-    start = text.find('\n', start);
-    if (start == std::string_view::npos) return {};
-    ++start;
-  }
-  std::size_t end = text.find('\n', start);
-  if (end == std::string_view::npos) end = text.size();
-  if (end > start && text[end - 1] == '\r') --end;
-  return text.substr(start, end - start);
-}
-
 class checker {
  public:
   /// Checks one text; `visible` is how many of the state's variables it may use.
@@ -183,7 +169,7 @@ class checker {
                (newlines == 0 ? origin_.column : origin_.continuation_column);
     d.length = std::max<std::uint32_t>(1, where.end - where.begin);
     if (!origin_.source_text.empty()) {
-      d.line_text = std::string(source_line(origin_.source_text, d.line));
+      d.line_text = std::string(line_at(origin_.source_text, d.line));
     } else if (newlines == 0 && !origin_.line_text.empty()) {
       d.line_text = origin_.line_text;
     } else {

@@ -289,6 +289,30 @@ class evaluator {
     return v.kind() == value_kind::timestamp ? local_date(v.as_timestamp(), p_.zone) : v.as_date();
   }
 
+  // The calendar functions whose result is a whole number.
+  static std::int64_t calendar_number(internal::expr::time_fn_kind kind, civil_date d,
+                                      civil_date other) noexcept {
+    using internal::expr::time_fn_kind;
+    switch (kind) {
+      case time_fn_kind::days_between:
+        return days_between(d, other);
+      case time_fn_kind::months_between:
+        return months_between(d, other);
+      case time_fn_kind::years_between:
+        return years_between(d, other);
+      case time_fn_kind::day_of_week:
+        return day_of_week(d);
+      case time_fn_kind::day_of_month:
+        return day_of_month(d);
+      case time_fn_kind::month:
+        return month(d);
+      case time_fn_kind::year:
+        return year(d);
+      default:
+        return quarter(d);
+    }
+  }
+
   LOYALTY_NOINLINE eval_status time_function(const node& n, value& out) const noexcept {
     using internal::expr::time_fn_kind;
     value x;
@@ -314,28 +338,14 @@ class evaluator {
         out = value::of_date(d);
         return eval_status::ok;
       case time_fn_kind::days_between:
-        out = value::of_int(days_between(d, as_local_date(y)));
-        return eval_status::ok;
       case time_fn_kind::months_between:
-        out = value::of_int(months_between(d, as_local_date(y)));
-        return eval_status::ok;
       case time_fn_kind::years_between:
-        out = value::of_int(years_between(d, as_local_date(y)));
-        return eval_status::ok;
       case time_fn_kind::day_of_week:
-        out = value::of_int(day_of_week(d));
-        return eval_status::ok;
       case time_fn_kind::day_of_month:
-        out = value::of_int(day_of_month(d));
-        return eval_status::ok;
       case time_fn_kind::month:
-        out = value::of_int(month(d));
-        return eval_status::ok;
       case time_fn_kind::year:
-        out = value::of_int(year(d));
-        return eval_status::ok;
       case time_fn_kind::quarter:
-        out = value::of_int(quarter(d));
+        out = value::of_int(calendar_number(kind, d, binary ? as_local_date(y) : d));
         return eval_status::ok;
       case time_fn_kind::start_of:
       case time_fn_kind::end_of: {
