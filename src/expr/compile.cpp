@@ -191,6 +191,14 @@ class checker {
     return static_cast<std::uint32_t>(out_.nodes.size() - 1);
   }
 
+  /// Emits `n` with its static result type recorded (the evaluators keep numeric results of the
+  /// operators that choose an operand at this type).
+  typed emit_typed(node n, const type_info& t, const ast_node& a) {
+    n.kind = t.kind;
+    n.scale = t.scale;
+    return typed{emit(n), t, &a};
+  }
+
   std::string_view intern(const std::string& text) {
     out_.strings.push_back(std::make_unique<std::string>(text));
     return *out_.strings.back();
@@ -200,7 +208,7 @@ class checker {
     node n;
     n.code = op::constant;
     n.constant = v;
-    return typed{emit(n), t, &a};
+    return emit_typed(n, t, a);
   }
 
   // --- leaves ---------------------------------------------------------------------------------
@@ -224,7 +232,7 @@ class checker {
     if (a.text == "now" || a.text == "today") {
       node n;
       n.code = a.text == "now" ? op::now : op::today;
-      return typed{emit(n), {a.text == "now" ? value_kind::timestamp : value_kind::date}, &a};
+      return emit_typed(n, {a.text == "now" ? value_kind::timestamp : value_kind::date}, a);
     }
     const field_decl* f = schema_.find_field(a.text);
     if (f == nullptr) {
@@ -240,7 +248,7 @@ class checker {
     n.code = op::field;
     n.slot = f->slot;
     type_info t{f->type.kind, f->type.optional, f->type.enum_index, f->type.scale};
-    return typed{emit(n), t, &a};
+    return emit_typed(n, t, a);
   }
 
   struct scope {
@@ -260,7 +268,7 @@ class checker {
       n.code = op::row_field;
       n.aux = sc.depth;
       n.slot = static_cast<std::uint32_t>(i);
-      return typed{emit(n), {ft.kind, ft.optional, ft.enum_index, ft.scale}, &a};
+      return emit_typed(n, {ft.kind, ft.optional, ft.enum_index, ft.scale}, a);
     }
     std::vector<std::string_view> names;
     for (const auto& f : r.fields) names.emplace_back(f.first);
@@ -286,7 +294,7 @@ class checker {
     node n;
     n.code = x->type.kind == value_kind::decimal ? op::negate_dec : op::negate_int;
     n.a = x->index;
-    return typed{emit(n), x->type, &a};
+    return emit_typed(n, x->type, a);
   }
 
   bool require_bool(const typed& x, std::string_view role) {
@@ -320,7 +328,7 @@ class checker {
                                             : op::logical_or;
     n.a = x->index;
     if (y) n.b = y->index;
-    return typed{emit(n), {value_kind::boolean}, &a};
+    return emit_typed(n, {value_kind::boolean}, a);
   }
 
   /// The common type of two branches (if/else, ??, min/max), or nullopt.
@@ -368,7 +376,7 @@ class checker {
     n.code = op::coalesce;
     n.a = x->index;
     n.b = y->index;
-    return typed{emit(n), *t, &a};
+    return emit_typed(n, *t, a);
   }
 
   std::optional<typed> arithmetic(const ast_node& a) {
@@ -403,7 +411,7 @@ class checker {
     if (both_int && kind != arith::div) {
       n.code = op::arith_int;
       t.kind = value_kind::integer;
-      return typed{emit(n), t, &a};
+      return emit_typed(n, t, a);
     }
     n.code = op::arith_dec;
     const int sx = x->type.scale;
@@ -422,7 +430,7 @@ class checker {
     }
     n.digits = static_cast<std::int8_t>(scale);
     t.scale = static_cast<std::int8_t>(scale);
-    return typed{emit(n), t, &a};
+    return emit_typed(n, t, a);
   }
 
   // timestamp ± duration, date ± duration (whole days), differences, duration arithmetic.
@@ -469,7 +477,7 @@ class checker {
     const bool swap = kx == vk::duration && ky == vk::timestamp;
     n.a = swap ? y.index : x.index;
     n.b = swap ? x.index : y.index;
-    return typed{emit(n), {result, x.type.nullable || y.type.nullable}, &a};
+    return emit_typed(n, {result, x.type.nullable || y.type.nullable}, a);
   }
 
   // A text literal compared with a date or timestamp becomes one: placed_at >= '2026-11-27'.
@@ -492,6 +500,7 @@ class checker {
       return std::nullopt;
     }
     out_.nodes[literal.index].constant = v;
+    out_.nodes[literal.index].kind = kind;
     typed t = literal;
     t.type = {kind};
     return t;
@@ -551,7 +560,7 @@ class checker {
       n.digits = static_cast<std::int8_t>(*unit);
       n.a = x->index;
       result = {x->type.kind, x->type.nullable};
-      return typed{emit(n), result, &a};
+      return emit_typed(n, result, a);
     }
     const bool anniversary = f == "is_anniversary" || f == "is_birthday" ||
                              f == "completed_years" || f == "age" || f == "next_anniversary";
@@ -573,7 +582,7 @@ class checker {
       }
       n.aux = static_cast<std::uint8_t>(time_fn_kind::date_of);
       n.a = x->index;
-      return typed{emit(n), {value_kind::date, x->type.nullable}, &a};
+      return emit_typed(n, {value_kind::date, x->type.nullable}, a);
     }
     if (!require_time(*x, f, f != "add_months")) return std::nullopt;
     if (f == "add_months") {
@@ -614,7 +623,7 @@ class checker {
     if (y) n.b = y->index;
     result.nullable = x->type.nullable || (y && y->type.nullable);
     if (kind == time_fn_kind::is_anniversary) result.nullable = false;  // missing -> false
-    return typed{emit(n), result, &a};
+    return emit_typed(n, result, a);
   }
 
   // Turns a text literal compared with an enum into the enum's code; reports unknown names.
@@ -629,6 +638,7 @@ class checker {
       return std::nullopt;
     }
     out_.nodes[literal.index].constant = value::of_enum(code);
+    out_.nodes[literal.index].kind = value_kind::enumeration;
     typed t = literal;
     t.type = {value_kind::enumeration, false, e.enum_index};
     return t;
@@ -685,7 +695,7 @@ class checker {
       n.code = op::is_null;
       n.aux = c == compare::eq ? 0 : 1;
       n.a = x->type.kind == value_kind::null ? y->index : x->index;
-      return typed{emit(n), {value_kind::boolean}, &a};
+      return emit_typed(n, {value_kind::boolean}, a);
     }
     const std::optional<op> family = comparable(x, y, a.span);
     if (!family) return std::nullopt;
@@ -696,7 +706,7 @@ class checker {
     n.code = *family;
     n.a = x->index;
     n.b = y->index;
-    return typed{emit(n), {value_kind::boolean}, &a};
+    return emit_typed(n, {value_kind::boolean}, a);
   }
 
   std::optional<typed> membership(const ast_node& a) {
@@ -737,7 +747,7 @@ class checker {
       n.args_count = static_cast<std::uint32_t>(items.size());
       out_.args.insert(out_.args.end(), items.begin(), items.end());
     }
-    return typed{emit(n), {value_kind::boolean}, &a};
+    return emit_typed(n, {value_kind::boolean}, a);
   }
 
   std::optional<typed> conditional(const ast_node& a) {
@@ -764,7 +774,7 @@ class checker {
     n.a = cond->index;
     n.b = yes->index;
     n.c = no->index;
-    return typed{emit(n), *t, &a};
+    return emit_typed(n, *t, a);
   }
 
   // --- functions ------------------------------------------------------------------------------
@@ -838,7 +848,7 @@ class checker {
     n.digits = static_cast<std::int8_t>(digits);
     type_info t{value_kind::decimal, x.type.nullable};
     t.scale = static_cast<std::int8_t>(digits);
-    return typed{emit(n), t, &a};
+    return emit_typed(n, t, a);
   }
 
   std::optional<typed> unary_numeric(const ast_node& a) {
@@ -851,7 +861,7 @@ class checker {
     node n;
     n.code = op::abs_num;
     n.a = x.index;
-    return typed{emit(n), x.type, &a};
+    return emit_typed(n, x.type, a);
   }
 
   std::optional<typed> min_max(const ast_node& a) {
@@ -867,7 +877,7 @@ class checker {
       t = *unify(t, x.type);
       out_.args.push_back(x.index);
     }
-    return typed{emit(n), t, &a};
+    return emit_typed(n, t, a);
   }
 
   std::optional<typed> clamp(const ast_node& a) {
@@ -880,7 +890,7 @@ class checker {
     n.a = (*args)[0].index;
     n.b = (*args)[1].index;
     n.c = (*args)[2].index;
-    return typed{emit(n), t, &a};
+    return emit_typed(n, t, a);
   }
 
   std::optional<typed> round(const ast_node& a) {
@@ -938,7 +948,7 @@ class checker {
     n.a = (*args)[0].index;
     type_info t = (*args)[0].type;
     t.scratch_text = true;
-    return typed{emit(n), t, &a};
+    return emit_typed(n, t, a);
   }
 
   std::optional<typed> text_test(const ast_node& a) {
@@ -951,7 +961,7 @@ class checker {
                                      : op::contains;
     n.a = (*args)[0].index;
     n.b = (*args)[1].index;
-    return typed{emit(n), {value_kind::boolean}, &a};
+    return emit_typed(n, {value_kind::boolean}, a);
   }
 
   // --- list functions -------------------------------------------------------------------------
@@ -1026,7 +1036,7 @@ class checker {
                                       : f == "sum"  ? list_kind::sum
                                       : f == "min"  ? list_kind::min
                                                     : list_kind::max);
-    return typed{emit(n), result, &a};
+    return emit_typed(n, result, a);
   }
 
   std::optional<typed> checked_lambda(const ast_node& arg, std::string_view f, std::uint16_t record,
@@ -1072,7 +1082,7 @@ class checker {
              "a variable cannot hold the text made by lower() or upper(); compare it instead");
       return std::nullopt;
     }
-    return typed{emit(n), t, &a};
+    return emit_typed(n, t, a);
   }
 
  public:
@@ -1169,6 +1179,7 @@ void fuse_compare(compiled_expression::impl& p, node& n) {
   if (!bits) return;
   const std::uint32_t slot = f->slot;
   n = node{};
+  n.kind = value_kind::boolean;
   n.code = op::compare_slot;
   n.aux = static_cast<std::uint8_t>(cmp);
   n.slot = slot;

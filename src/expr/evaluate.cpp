@@ -137,9 +137,9 @@ class evaluator {
       case op::logical_or:
         return logical(n, out);
       case op::coalesce: {
-        const eval_status s = eval(n.a, out);
-        if (s != eval_status::ok || !out.is_null()) return s;
-        return eval(n.b, out);
+        eval_status s = eval(n.a, out);
+        if (s == eval_status::ok && out.is_null()) s = eval(n.b, out);
+        return s == eval_status::ok ? to_static(n, out) : s;
       }
       case op::arith_int:
       case op::arith_dec:
@@ -161,9 +161,10 @@ class evaluator {
       case op::in_list:
         return in_list(n, out);
       case op::conditional: {
-        const eval_status s = eval(n.a, out);
+        eval_status s = eval(n.a, out);
         if (s != eval_status::ok) return s;
-        return eval(out.as_bool() ? n.b : n.c, out);
+        s = eval(out.as_bool() ? n.b : n.c, out);
+        return s == eval_status::ok ? to_static(n, out) : s;
       }
       case op::abs_num:
       case op::min_num:
@@ -207,6 +208,20 @@ class evaluator {
   }
 
  private:
+  // min, max, clamp, if and ?? keep a number at the node's static type: a decimal result has the
+  // largest scale of the operands, whichever operand was chosen (`if c then 2 else 1.5` gives 2.0
+  // or 1.5). Exact: the static scale is never below the value's.
+  static eval_status to_static(const node& n, value& v) noexcept {
+    if (n.kind != value_kind::decimal || v.is_null() ||
+        (v.kind() == value_kind::decimal && v.scale() == n.scale)) {
+      return eval_status::ok;
+    }
+    const decimal_result r = v.as_decimal().rescale(n.scale, rounding_mode::down);
+    if (!r) return eval_status::overflow;
+    v = value::of_decimal(r.value);
+    return eval_status::ok;
+  }
+
   // expression_input::set() already checked the kind and the scale.
   eval_status field(const node& n, value& out) const noexcept {
     out = in_.get(n.slot);
@@ -515,9 +530,12 @@ class evaluator {
       value lo;
       value hi;
       eval_status s = eval(n.a, out);
+      if (s == eval_status::ok) s = to_static(n, out);
       if (s != eval_status::ok) return s;
-      if (s = eval(n.b, lo); s != eval_status::ok) return s;
-      if (s = eval(n.c, hi); s != eval_status::ok) return s;
+      if (s = eval(n.b, lo); s == eval_status::ok) s = to_static(n, lo);
+      if (s != eval_status::ok) return s;
+      if (s = eval(n.c, hi); s == eval_status::ok) s = to_static(n, hi);
+      if (s != eval_status::ok) return s;
       if (out.is_null() || lo.is_null() || hi.is_null()) {
         out = value();
         return eval_status::ok;
@@ -531,9 +549,9 @@ class evaluator {
     value best;
     for (std::uint32_t k = 0; k < n.args_count; ++k) {
       value item;
-      if (const eval_status s = eval(p_.args[n.args_begin + k], item); s != eval_status::ok) {
-        return s;
-      }
+      eval_status s = eval(p_.args[n.args_begin + k], item);
+      if (s == eval_status::ok) s = to_static(n, item);
+      if (s != eval_status::ok) return s;
       if (item.is_null()) {
         missing = true;
       } else if (best.is_null()) {
@@ -655,7 +673,8 @@ class evaluator {
     std::int64_t visited = 0;  // rows that passed the filter
     value acc;                 // sum, min, max
     if (kind == list_kind::sum)
-      acc = n.result_int ? value::of_int(0) : value::of_decimal(decimal());
+      acc = n.result_int ? value::of_int(0)
+                         : value::of_decimal(decimal::from_units(0, n.scale).value);
     const std::uint32_t rows = list.is_null() ? 0 : list.count();
     for (std::uint32_t r = 0; r < rows; ++r) {
       if (++f_.iterations > p_.max_iterations) return eval_status::iteration_limit;

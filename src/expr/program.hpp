@@ -100,7 +100,9 @@ struct node {
   op code = op::constant;
   std::uint8_t aux = 0;
   std::int8_t digits = 0;
-  bool result_int = false;  // numeric result is an integer (min/max/abs/conditional)
+  bool result_int = false;             // numeric result is an integer (min/max/abs/conditional)
+  value_kind kind = value_kind::null;  // static result type (decimal: at `scale` digits)
+  std::int8_t scale = 0;
   std::uint32_t a = 0, b = 0, c = 0;
   std::uint32_t args_begin = 0, args_count = 0;
   value constant;          // constant value; field: unused

@@ -12,9 +12,10 @@
 //     floor/ceil 0, min/max/clamp/if/?? the largest operand scale;
 //   * every VALUE is kept at a scale: `+ - %` the larger of the operands' scales, `*` their sum,
 //     bare `/` its static scale (the quotient rounded half_even), round/floor/ceil their digits;
-//     min/max/clamp/if/?? return the chosen operand as it is (the docs' examples:
-//     `clamp(order.total / 10, 1, 5)` is `5`, and `(if tier == 'platinum' then 2 else 1.5)` is
-//     `2`). The library's value must have the same kind (integer/decimal), scale and value;
+//     min/max/clamp/if/?? convert each operand they evaluate to their static type (the docs'
+//     examples: `clamp(order.total / 10, 1, 5)` is `5.00000000`, and
+//     `(if tier == 'platinum' then 2 else 1.5)` is `2.0`); an operand that does not fit there is
+//     `overflow`. The library's value must have the same kind (integer/decimal), scale and value;
 //   * a number whose units at its scale do not fit in [-(2^63-1), 2^63-1] is `overflow`; integers
 //     likewise (the range is symmetric, as for decimals: -2^63 is not a result);
 //   * floor/ceil/round of a division divide exactly and round once; `%` is the remainder of the
@@ -1128,12 +1129,12 @@ class reference {
       case op::conditional: {
         const result c = eval(*n.kids[0]);
         if (c.st != status::ok) return c;
-        return eval(*n.kids[c.v.b ? 1 : 2]);  // the chosen value as it is
+        return to_static(n, eval(*n.kids[c.v.b ? 1 : 2]));
       }
       case op::coalesce: {
         const result a = eval(*n.kids[0]);
         if (a.st != status::ok) return a;
-        return a.v.is_null ? eval(*n.kids[1]) : a;
+        return to_static(n, a.v.is_null ? eval(*n.kids[1]) : a);
       }
       case op::is_null:
       case op::not_null: {
@@ -1174,6 +1175,12 @@ class reference {
   }
 
  private:
+  /// A number kept at `n`'s static type (an error or a missing value passes through).
+  static result to_static(const node& n, result r) {
+    if (r.st != status::ok || r.v.is_null || r.v.c != cat::num) return r;
+    return number(r.v.q, n.t.scale, n.t.is_int);
+  }
+
   result field(const node& n) const {
     const std::string& p = n.text;
     if (p == "order.total") return number(cpp_rational(in_.total_units, 100), 2, false);
@@ -1224,11 +1231,11 @@ class reference {
   }
 
   result numeric_function(const node& n) const {
-    // The result is one of the operands, as it is (the first of equal candidates).
+    // The result is one of the operands, each converted to the static type as it is evaluated.
     std::vector<result> xs;
     bool missing = false;
     for (const auto& k : n.kids) {
-      result r = eval(*k);
+      result r = to_static(n, eval(*k));
       if (r.st != status::ok) return r;
       if (r.v.is_null) missing = true;
       xs.push_back(std::move(r));

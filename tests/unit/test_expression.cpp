@@ -162,15 +162,21 @@ TEST_CASE("rounding functions round exactly once", "[expr]") {
 
 TEST_CASE("min, max, abs and clamp", "[expr]") {
   fixture f;
-  CHECK(f.dec("min(order.total, 50)") == "50");
+  CHECK(f.dec("min(order.total, 50)") == "50.00");  // at the larger scale
   CHECK(f.dec("max(order.total, 50)") == "64.90");
   CHECK(f.dec("min(3, 1.5, 2)") == "1.5");
   CHECK(f.dec("max(-3, -1.5, -2)") == "-1.5");
   CHECK(f.dec("abs(-4.25)") == "4.25");
   CHECK(f.dec("abs(order.items - 10)") == "7");
-  CHECK(f.dec("clamp(order.total, 0, 50)") == "50");
-  CHECK(f.dec("clamp(order.total, 70, 100)") == "70");
+  CHECK(f.dec("clamp(order.total, 0, 50)") == "50.00");
+  CHECK(f.dec("clamp(order.total, 70, 100)") == "70.00");
   CHECK(f.dec("clamp(order.total, 0, 100)") == "64.90");
+  // One static type whichever operand wins: a decimal at the largest scale of the operands.
+  CHECK(f.dec("max(2, 1.5)") == "2.0");
+  CHECK(f.dec("clamp(order.items, 0.5, 10)") == "3.0");
+  CHECK(f.eval("min(order.items, 5)").kind() == loyalty::value_kind::integer);
+  // An operand that cannot be kept at that scale is an overflow, even when it would not win.
+  CHECK(f.status_of("max(9000000000000000000, 0.5)") == eval_status::overflow);
 }
 
 TEST_CASE("comparisons across numbers, text, enums and booleans", "[expr]") {
@@ -222,7 +228,10 @@ TEST_CASE("if then else picks one branch", "[expr]") {
   CHECK(f.dec("if customer.tier == 'platinum' then 2 else 1.5") == "1.5");
   CHECK(f.dec("if order.total > 50 then order.total * 0.1 else 0") == "6.490");
   CHECK(f.dec("if order.items > 5 then 1 else if order.items > 2 then 2 else 3") == "2");
-  CHECK(f.dec("if true then 1 else 1 / 0") == "1");
+  CHECK(f.dec("if true then 1 else 1 / 0") == "1.000000");  // at the scale of 1 / 0
+  // The result keeps one scale whichever branch runs: 2 becomes 2.0 next to 1.5.
+  CHECK(f.dec("if customer.tier == 'gold' then 2 else 1.5") == "2.0");
+  CHECK(f.dec("order.discount ?? 0") == "0.00");
 }
 
 TEST_CASE("the anchor rule of the benchmark", "[expr]") {
@@ -233,9 +242,9 @@ TEST_CASE("the anchor rule of the benchmark", "[expr]") {
       "1.5) else 0";
   CHECK(f.dec(rule) == "9.0");
   f.set("customer.tier", value::of_enum(3));  // platinum
-  CHECK(f.dec(rule) == "12");
+  CHECK(f.dec(rule) == "12.0");
   f.set("order.channel", value::of_enum(3));  // marketplace
-  CHECK(f.dec(rule) == "0");
+  CHECK(f.dec(rule) == "0.0");
 }
 
 TEST_CASE("null: missing optional fields", "[expr][null]") {
