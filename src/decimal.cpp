@@ -8,6 +8,8 @@
 // instantiated for both widths.
 #include "loyalty/decimal.hpp"
 
+#include "decimal_internal.hpp"
+
 #include <algorithm>
 #include <array>
 #include <boost/multiprecision/cpp_int.hpp>
@@ -18,14 +20,6 @@
 #include <string_view>
 
 namespace loyalty {
-
-/// Builds decimals without re-validating; only for values already known to be in range.
-class decimal_internal {
- public:
-  static constexpr decimal make(std::int64_t units, int scale) noexcept {
-    return decimal(units, static_cast<std::uint8_t>(scale));
-  }
-};
 
 namespace {
 

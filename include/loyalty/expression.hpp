@@ -194,7 +194,29 @@ class value {
   std::uint32_t length_ = 0;  // text length
   value_kind kind_ = value_kind::null;
   std::uint8_t scale_ = 0;  // decimal scale, or a list's row width
+  // Explicit, so that a copy is two aligned 8-byte moves rather than overlapping ones (which
+  // stall a later read of the value through failed store-to-load forwarding).
+  [[maybe_unused]] std::uint16_t reserved_ = 0;
 };
+
+namespace detail {
+/// A slot's declared type, as the input boundary checks it.
+struct input_slot {
+  value_kind kind;
+  std::int8_t scale;
+  bool optional;
+  const record_type* record;  // lists
+};
+std::vector<input_slot> input_slots(const schema& s);
+/// `v` as slot type `t` stores it (a decimal at exactly the declared scale); false when `v` does
+/// not fit. A null `v` fits.
+bool accept_input(const input_slot& t, value& v) noexcept;
+/// The fast test of expression_input::set: `v` is already stored as `t` wants it.
+inline bool stored_as_is(const input_slot& t, const value& v) noexcept {
+  return v.kind() == t.kind && t.kind != value_kind::list && v.as_int() != INT64_MIN &&
+         (t.kind != value_kind::decimal || v.scale() == t.scale);
+}
+}  // namespace detail
 
 /// The field values of one evaluation, by slot. Reused across events: set what changed.
 ///
@@ -208,10 +230,8 @@ class expression_input {
   /// Stores `v` in `slot`; false (slot left missing) when the kind is wrong, a decimal has more
   /// fractional digits than the field keeps, or rescaling overflows. A null `v` clears the slot.
   [[nodiscard]] bool set(std::uint32_t slot, value v) noexcept {
-    const slot_type t = types_[slot];
     // Fast path: already the declared kind and scale.
-    if (v.kind() == t.kind && t.kind != value_kind::list && v.as_int() != INT64_MIN &&
-        (t.kind != value_kind::decimal || v.scale() == t.scale)) {
+    if (detail::stored_as_is(types_[slot], v)) {
       values_[slot] = v;
       return true;
     }
@@ -229,16 +249,56 @@ class expression_input {
   std::size_t size() const noexcept { return values_.size(); }
 
  private:
-  struct slot_type {
-    value_kind kind;
-    std::int8_t scale;
-    bool optional;
-    const record_type* record;  // lists
-  };
+  // Out of line, so that the inline fast path never takes v's address (a value assembled in
+  // memory field by field and then copied whole stalls the copy: failed store forwarding).
   bool set_converted(std::uint32_t slot, value v) noexcept;
 
   std::vector<value> values_;
-  std::vector<slot_type> types_;
+  std::vector<detail::input_slot> types_;
+  value now_;
+};
+
+/// The field values of a batch of events, stored field by field (one column per slot): the batch
+/// form of expression_input, for hosts that evaluate a rule over many events at once. set()
+/// checks each value exactly as expression_input::set() does.
+///
+///   loyalty::expression_batch batch(s, 4096);
+///   for (std::size_t row = 0; row < n; ++row) {
+///     (void)batch.set(row, total_slot, orders[row].total);
+///     ...
+///   }
+///   compiled.expression->evaluate(batch, results, statuses);
+class expression_batch {
+ public:
+  /// Room for `rows` events, every field missing.
+  expression_batch(const schema& s, std::size_t rows);
+  std::size_t rows() const noexcept { return rows_; }
+  [[nodiscard]] bool set(std::size_t row, std::uint32_t slot, value v) noexcept {
+    if (detail::stored_as_is(types_[slot], v)) {
+      values_[slot * rows_ + row] = v;
+      return true;
+    }
+    return set_converted(row, slot, v);
+  }
+  [[nodiscard]] bool set(std::size_t row, std::uint32_t slot, decimal d) noexcept {
+    return set(row, slot, value::of_decimal(d));
+  }
+  void clear(std::size_t row, std::uint32_t slot) noexcept {
+    values_[slot * rows_ + row] = value();
+  }
+  /// The instant `now` means for every event of the batch.
+  void set_now(timestamp t) noexcept { now_ = value::of_timestamp(t); }
+  const value& now() const noexcept { return now_; }
+  const value& get(std::size_t row, std::uint32_t slot) const noexcept {
+    return values_[slot * rows_ + row];
+  }
+
+ private:
+  bool set_converted(std::size_t row, std::uint32_t slot, value v) noexcept;
+
+  std::size_t rows_;
+  std::vector<value> values_;  // slot-major: the column of slot k starts at k * rows_
+  std::vector<detail::input_slot> types_;
   value now_;
 };
 
@@ -264,6 +324,17 @@ struct expression_limits {
   std::uint32_t max_iterations = 10'000;
 };
 
+/// Which of the two evaluators runs a compiled expression; both give the same results.
+enum class expression_evaluator : std::uint8_t {
+  /// A register machine over 64-bit values at static types: expressions over numbers,
+  /// booleans, enums, dates, timestamps and durations with arithmetic on numbers, comparisons,
+  /// and/or/not, in, if, ??, min/max/abs/clamp, round/floor/ceil, now and variables.
+  registers,
+  /// A walk over the checked tree: everything else (text, lists, `today`, calendar functions,
+  /// arithmetic on dates and durations).
+  tree,
+};
+
 /// A checked, compiled expression. Immutable; evaluate() may run in many threads at once.
 class compiled_expression {
  public:
@@ -273,11 +344,18 @@ class compiled_expression {
 
   /// The static type of the result.
   field_type result_type() const noexcept;
+  /// Which evaluator runs this expression (docs/performance.md has the speed of each).
+  expression_evaluator evaluator() const noexcept;
   /// Evaluates against `input`. Allocates nothing.
   eval_status evaluate(const expression_input& input, value& out) const noexcept;
   /// Evaluates against each of `inputs` in turn: out[i] and status[i] for inputs[i] (all three
   /// the same size). One call for a whole batch of events; allocates nothing.
   void evaluate(std::span<const expression_input> inputs, std::span<value> out,
+                std::span<eval_status> status) const noexcept;
+  /// Evaluates the first min(batch.rows(), out.size(), status.size()) events of `batch`.
+  /// Expressions on the register machine run each instruction over the whole batch at once
+  /// (docs/performance.md); allocates nothing.
+  void evaluate(const expression_batch& batch, std::span<value> out,
                 std::span<eval_status> status) const noexcept;
 
   struct impl;

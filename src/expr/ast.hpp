@@ -58,6 +58,7 @@ struct ast_node {
   std::int64_t micros = 0;  // literal_duration
   std::string text;         // literal_string: its value; name: the dotted path; call: function name
   std::vector<std::unique_ptr<ast_node>> children;
+  std::uint32_t height = 0;  // levels of nodes from here down; 0 until the parser computes it
 };
 
 /// A parse problem at a span of the text.

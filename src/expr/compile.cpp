@@ -1240,6 +1240,7 @@ compile_result compile_expression(std::string_view text, const schema& s,
   impl->max_iterations = limits.max_iterations;
   impl->zone = s.zone();
   fuse(*impl);
+  impl->vm = lower_to_registers(*impl);
   impl->result = {
       root->type.kind, root->type.scale, root->type.enum_index, root->type.nullable, {}};
   result.expression = std::make_unique<compiled_expression>(std::move(impl));

@@ -112,9 +112,11 @@ bool checked_int(arith kind, std::int64_t x, std::int64_t y, std::int64_t& out) 
   return false;
 }
 
-class evaluator {
+/// `Input` is an expression_input or one row of an expression_batch.
+template <typename Input>
+class tree_evaluator {
  public:
-  evaluator(const compiled_expression::impl& p, const expression_input& in, frame& f)
+  tree_evaluator(const compiled_expression::impl& p, const Input& in, frame& f)
       : p_(p), in_(in), f_(f) {}
 
   eval_status eval(std::uint32_t i, value& out) const noexcept {
@@ -185,8 +187,10 @@ class evaluator {
       case op::div_slot_const:
         return div_slot_const(n, out);
       case op::row_field:
+        // Row values may have fewer digits than declared (the boundary checks, not converts,
+        // rows in the host's memory): bring them to the static type.
         out = f_.row[n.aux][n.slot];
-        return eval_status::ok;
+        return to_static(n, out);
       case op::list_fn:
         return list_function(n, out);
       case op::variable:
@@ -700,7 +704,8 @@ class evaluator {
       if (v.is_null()) continue;
       if (s = accumulate(kind, n.result_int, acc, v); s != eval_status::ok) return s;
     }
-    return finish_list(kind, matches, visited, acc, out);
+    s = finish_list(kind, matches, visited, acc, out);
+    return s == eval_status::ok ? to_static(n, out) : s;
   }
 
   static eval_status accumulate(internal::expr::list_kind kind, bool integers, value& acc,
@@ -753,9 +758,26 @@ class evaluator {
   }
 
   const compiled_expression::impl& p_;
-  const expression_input& in_;
+  const Input& in_;
   frame& f_;
 };
+
+/// The tree evaluator over one input.
+template <typename Input>
+eval_status evaluate_tree(const compiled_expression::impl& p, const Input& input,
+                          value& out) noexcept {
+  frame f;
+  const tree_evaluator<Input> e(p, input, f);
+  const eval_status s = e.eval(p.root, out);
+  // A result that points into the scratch memory would dangle once this frame is gone.
+  if (s == eval_status::ok && out.kind() == value_kind::string &&
+      out.as_string().data() >= f.scratch &&
+      out.as_string().data() < f.scratch + sizeof f.scratch) {
+    out = value();
+    return eval_status::type_mismatch;
+  }
+  return s;
+}
 
 }  // namespace
 
@@ -765,19 +787,22 @@ void compiled_expression::evaluate(std::span<const expression_input> inputs, std
   for (std::size_t i = 0; i < n; ++i) status[i] = evaluate(inputs[i], out[i]);
 }
 
+void compiled_expression::evaluate(const expression_batch& batch, std::span<value> out,
+                                   std::span<eval_status> status) const noexcept {
+  const std::size_t n = std::min({batch.rows(), out.size(), status.size()});
+  if (!impl_->vm.empty()) {
+    internal::expr::run_registers(*impl_, batch, n, out.data(), status.data());
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    status[i] = evaluate_tree(*impl_, internal::expr::batch_row{batch, i}, out[i]);
+  }
+}
+
 eval_status compiled_expression::evaluate(const expression_input& input,
                                           value& out) const noexcept {
-  frame f;
-  const evaluator e(*impl_, input, f);
-  const eval_status s = e.eval(impl_->root, out);
-  // A result that points into the scratch memory would dangle once this frame is gone.
-  if (s == eval_status::ok && out.kind() == value_kind::string &&
-      out.as_string().data() >= f.scratch &&
-      out.as_string().data() < f.scratch + sizeof f.scratch) {
-    out = value();
-    return eval_status::type_mismatch;
-  }
-  return s;
+  if (!impl_->vm.empty()) return internal::expr::run_registers(*impl_, input, out);
+  return evaluate_tree(*impl_, input, out);
 }
 
 }  // namespace loyalty

@@ -2,6 +2,7 @@
 // bounded, so no input can exhaust the stack or memory.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -345,8 +346,24 @@ class parser {
     return n;
   }
 
+  /// Levels of nodes under `n`, `n` included. Nodes made by the recursive rules are bounded by
+  /// the depth guard; the loops for `a + b + c ...` are not, so binary() checks the height.
+  static std::uint32_t height_of(ast_node& n) {
+    if (n.height == 0) {
+      std::uint32_t below = 0;
+      for (const auto& c : n.children) below = std::max(below, height_of(*c));
+      n.height = below + 1;
+    }
+    return n.height;
+  }
+
   node_ptr binary(node_op op, node_ptr lhs, node_ptr rhs) {
+    // A long chain such as 'a / b / c / ...' is as deep as it is long: without this check it
+    // would make every later recursive walk (checking, compiling, destroying) as deep.
+    const std::uint32_t height = std::max(height_of(*lhs), height_of(*rhs)) + 1;
+    if (height > limits_.max_depth) return too_deep();
     auto n = std::make_unique<ast_node>();
+    n->height = height;
     n->op = op;
     n->span = {lhs->span.begin, rhs->span.end};
     n->children.push_back(std::move(lhs));

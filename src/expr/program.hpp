@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "expr/vm.hpp"
 #include "loyalty/expression.hpp"
 
 namespace loyalty::internal::expr {
@@ -123,6 +124,30 @@ struct compiled_expression::impl {
   std::uint32_t max_iterations = 0;
   time_zone zone = time_zone::utc();
   field_type result;
+  internal::expr::register_program vm;  // empty: the tree evaluator runs `nodes`
 };
+
+namespace internal::expr {
+
+/// One event of a batch, read like an expression_input.
+struct batch_row {
+  const expression_batch& batch;
+  std::size_t row;
+  const value& get(std::uint32_t slot) const noexcept { return batch.get(row, slot); }
+  const value& now() const noexcept { return batch.now(); }
+};
+
+/// The register program for `p`'s nodes, or an empty one when some node needs the tree evaluator.
+register_program lower_to_registers(const compiled_expression::impl& p);
+
+/// Runs `p.vm` (not empty) against `in`.
+eval_status run_registers(const compiled_expression::impl& p, const expression_input& in,
+                          value& out) noexcept;
+
+/// Runs `p.vm` (not empty) against the first `rows` events of `in`.
+void run_registers(const compiled_expression::impl& p, const expression_batch& in, std::size_t rows,
+                   value* out, eval_status* status) noexcept;
+
+}  // namespace internal::expr
 
 }  // namespace loyalty

@@ -177,14 +177,26 @@ std::string_view value::as_string() const noexcept {
   return {reinterpret_cast<const char*>(static_cast<std::intptr_t>(bits_)), length_};
 }
 
-expression_input::expression_input(const schema& s) : values_(s.fields().size()) {
-  types_.reserve(s.fields().size());
+namespace detail {
+
+std::vector<input_slot> input_slots(const schema& s) {
+  std::vector<input_slot> types;
+  types.reserve(s.fields().size());
   for (const field_decl& f : s.fields()) {
     const record_type* r =
         f.type.kind == value_kind::list ? &s.records()[f.type.enum_index] : nullptr;
-    types_.push_back({f.type.kind, f.type.scale, f.type.optional, r});
+    types.push_back({f.type.kind, f.type.scale, f.type.optional, r});
   }
+  return types;
 }
+
+}  // namespace detail
+
+expression_input::expression_input(const schema& s)
+    : values_(s.fields().size()), types_(detail::input_slots(s)) {}
+
+expression_batch::expression_batch(const schema& s, std::size_t rows)
+    : rows_(rows), values_(s.fields().size() * rows), types_(detail::input_slots(s)) {}
 
 namespace {
 
@@ -201,10 +213,8 @@ bool fits(const value& v, const field_type& t) noexcept {
 
 }  // namespace
 
-bool expression_input::set_converted(std::uint32_t slot, value v) noexcept {
-  values_[slot] = value();
+bool detail::accept_input(const input_slot& t, value& v) noexcept {
   if (v.is_null()) return true;
-  const slot_type& t = types_[slot];
   if (t.kind == value_kind::list) {
     // Rows stay in the host's memory, so they are checked here rather than converted.
     if (v.kind() != value_kind::list || v.width() != t.record->fields.size()) return false;
@@ -213,7 +223,6 @@ bool expression_input::set_converted(std::uint32_t slot, value v) noexcept {
         if (!fits(v.rows()[row * v.width() + col], t.record->fields[col].second)) return false;
       }
     }
-    values_[slot] = v;
     return true;
   }
   const bool number_into_decimal =
@@ -225,20 +234,31 @@ bool expression_input::set_converted(std::uint32_t slot, value v) noexcept {
     if (d.scale() > t.scale) {
       const decimal_result narrowed = d.rescale(t.scale, rounding_mode::down);
       if (!narrowed || narrowed.value != d) return false;
-      values_[slot] = value::of_decimal(narrowed.value);
+      v = value::of_decimal(narrowed.value);
       return true;
     }
     const decimal_result widened = d.rescale(t.scale, rounding_mode::down);
     if (!widened) return false;
-    values_[slot] = value::of_decimal(widened.value);
+    v = value::of_decimal(widened.value);
     return true;
   }
   // Integers share the decimals' symmetric range: -2^63 is refused.
   if (v.kind() != t.kind || (v.kind() == value_kind::integer && v.as_int() == INT64_MIN)) {
     return false;
   }
-  values_[slot] = v;
   return true;
+}
+
+bool expression_input::set_converted(std::uint32_t slot, value v) noexcept {
+  const bool ok = detail::accept_input(types_[slot], v);
+  values_[slot] = ok ? v : value();
+  return ok;
+}
+
+bool expression_batch::set_converted(std::size_t row, std::uint32_t slot, value v) noexcept {
+  const bool ok = detail::accept_input(types_[slot], v);
+  values_[slot * rows_ + row] = ok ? v : value();
+  return ok;
 }
 
 compiled_expression::compiled_expression(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -246,6 +266,10 @@ compiled_expression::~compiled_expression() = default;
 
 field_type compiled_expression::result_type() const noexcept {
   return impl_->result;
+}
+
+expression_evaluator compiled_expression::evaluator() const noexcept {
+  return impl_->vm.empty() ? expression_evaluator::tree : expression_evaluator::registers;
 }
 
 }  // namespace loyalty

@@ -46,7 +46,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(in.set(s.find_field("customer.tier")->slot, loyalty::value::of_enum(3)));
     check(in.set(s.find_field("customer.vip")->slot, loyalty::value::of_bool(true)));
     loyalty::value out;
-    (void)r.expression->evaluate(in, out);
+    const loyalty::eval_status st = r.expression->evaluate(in, out);
+    // The batch path: row 0 holds the same extreme values and must give the same answer; row 1
+    // has no field set (required ones are missing).
+    loyalty::expression_batch batch(s, 2);
+    for (std::uint32_t slot = 0; slot < in.size(); ++slot) check(batch.set(0, slot, in.get(slot)));
+    loyalty::value outs[2];
+    loyalty::eval_status statuses[2];
+    r.expression->evaluate(batch, outs, statuses);
+    check(statuses[0] == st);
+    check(st != loyalty::eval_status::ok || outs[0].kind() == out.kind());
   }
   return 0;
 }

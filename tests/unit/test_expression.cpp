@@ -382,6 +382,22 @@ TEST_CASE("limits are diagnostics", "[expr][limits]") {
         "L0305");
   CHECK(loyalty::compile_expression("- - - - - - - - - - 1", f.s, {}, limits).diagnostics[0].code ==
         "L0305");
+  // A flat chain is as deep as it is long (each operator nests the left side once more).
+  CHECK(loyalty::compile_expression("1 + 2 + 3 + 4 + 5 + 6 + 7 + 8", f.s, {}, limits)
+            .diagnostics.empty());
+  const auto chain =
+      loyalty::compile_expression("1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9", f.s, {}, limits);
+  REQUIRE(chain.diagnostics.size() == 1);
+  CHECK(chain.diagnostics[0].code == "L0305");
+  CHECK(chain.diagnostics[0].message == "expression nested deeper than 8 levels");
+  // With the default limits (64 levels, 4,096 characters), a 1,000-operator chain is a
+  // diagnostic, not a recursion 1,000 deep (found by fuzz_expression).
+  std::string long_chain = "order.items";
+  for (int i = 0; i < 1000; ++i) long_chain += " / 2";
+  const auto deep = loyalty::compile_expression(long_chain, f.s);
+  REQUIRE_FALSE(deep.diagnostics.empty());
+  CHECK(deep.diagnostics[0].code == "L0305");
+  CHECK(deep.diagnostics[0].message == "expression nested deeper than 64 levels");
   limits.max_list_literal = 2;
   CHECK(loyalty::compile_expression("order.items in [1, 2, 3]", f.s, {}, limits)
             .diagnostics[0]
