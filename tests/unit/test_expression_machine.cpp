@@ -163,9 +163,11 @@ TEST_CASE("expression_batch checks values like expression_input", "[expr]") {
 
 TEST_CASE("a batch evaluates each event as expression_input does", "[expr]") {
   const loyalty::schema s = shop();
-  const char* const texts[] = {
+  const std::string anchor_text =
       "if order.total >= 50 and customer.tier in ['gold', 'platinum'] then floor(order.total / "
-      "10) * (if customer.tier == 'platinum' then 2 else 1.5) else 0",
+      "10) * (if customer.tier == 'platinum' then 2 else 1.5) else 0";
+  const std::string texts[] = {
+      anchor_text,
       "order.total / order.items",
       "if order.coupon == 'SUMMER' then order.total * 0.1 else order.total * 0.01",
   };
@@ -194,7 +196,7 @@ TEST_CASE("a batch evaluates each event as expression_input does", "[expr]") {
     set("customer.vip", value::of_bool(false));
     if (rows[r].coupon != nullptr) set("order.coupon", value::of_string(rows[r].coupon));
   }
-  for (const char* text : texts) {
+  for (const std::string& text : texts) {
     INFO(text);
     const auto e = compile(s, text);
     std::vector<value> out(4);
