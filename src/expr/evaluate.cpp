@@ -17,6 +17,7 @@ namespace loyalty {
 
 using internal::expr::arith;
 using internal::expr::compare;
+using internal::expr::from_errc;
 using internal::expr::node;
 using internal::expr::op;
 
@@ -37,11 +38,6 @@ struct frame {
   };
   cached variables[max_variables];
 };
-
-eval_status from_errc(decimal_errc e) noexcept {
-  return e == decimal_errc::division_by_zero ? eval_status::division_by_zero
-                                             : eval_status::overflow;
-}
 
 bool compare_result(compare c, int order) noexcept {
   switch (c) {

@@ -129,6 +129,12 @@ struct compiled_expression::impl {
 
 namespace internal::expr {
 
+/// The evaluation status for a failed decimal operation.
+inline eval_status from_errc(decimal_errc e) noexcept {
+  return e == decimal_errc::division_by_zero ? eval_status::division_by_zero
+                                             : eval_status::overflow;
+}
+
 /// One event of a batch, read like an expression_input.
 struct batch_row {
   const expression_batch& batch;

@@ -549,11 +549,6 @@ class lowering {
   bool failed_ = false;
 };
 
-eval_status from_errc(decimal_errc e) noexcept {
-  return e == decimal_errc::division_by_zero ? eval_status::division_by_zero
-                                             : eval_status::overflow;
-}
-
 bool compare_bits(std::uint8_t c, std::int64_t x, std::int64_t y) noexcept {
   switch (static_cast<compare>(c)) {
     case compare::eq:

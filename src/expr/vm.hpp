@@ -79,16 +79,49 @@ enum class vop : std::uint8_t {
 };
 
 /// Every opcode, in the order of `vop` (for dispatch tables).
-#define LOYALTY_VM_OPS(X)                                                                         \
-  X(load)                                                                                         \
-  X(now)                                                                                          \
-  X(constant)                                                                                     \
-  X(move) X(scale_up) X(add) X(sub) X(add_dec) X(sub_dec) X(mul) X(div) X(rem_int) X(rem_dec)     \
-      X(round) X(neg) X(abs) X(compare) X(compare_dec) X(compare_slot) X(in_mask) X(in_mask_slot) \
-          X(compare_slot_jump_if_false) X(in_mask_slot_jump_if_false) X(compare_slot_and)         \
-              X(in_mask_slot_and) X(select) X(div_slot) X(logical_not) X(is_null) X(match) X(min) \
-                  X(max) X(clamp) X(jump) X(jump_if_false) X(jump_if_true) X(jump_if_present)     \
-                      X(var_ready) X(var_done) X(ret)
+// clang-format off
+#define LOYALTY_VM_OPS(X) \
+  X(load) \
+  X(now) \
+  X(constant) \
+  X(move) \
+  X(scale_up) \
+  X(add) \
+  X(sub) \
+  X(add_dec) \
+  X(sub_dec) \
+  X(mul) \
+  X(div) \
+  X(rem_int) \
+  X(rem_dec) \
+  X(round) \
+  X(neg) \
+  X(abs) \
+  X(compare) \
+  X(compare_dec) \
+  X(compare_slot) \
+  X(in_mask) \
+  X(in_mask_slot) \
+  X(compare_slot_jump_if_false) \
+  X(in_mask_slot_jump_if_false) \
+  X(compare_slot_and) \
+  X(in_mask_slot_and) \
+  X(select) \
+  X(div_slot) \
+  X(logical_not) \
+  X(is_null) \
+  X(match) \
+  X(min) \
+  X(max) \
+  X(clamp) \
+  X(jump) \
+  X(jump_if_false) \
+  X(jump_if_true) \
+  X(jump_if_present) \
+  X(var_ready) \
+  X(var_done) \
+  X(ret)
+// clang-format on
 
 struct insn {
   vop op = vop::ret;
