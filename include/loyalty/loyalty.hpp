@@ -7,5 +7,7 @@
 #include "loyalty/diagnostic.hpp"
 #include "loyalty/expression.hpp"
 #include "loyalty/format.hpp"
+#include "loyalty/ledger.hpp"
 #include "loyalty/program.hpp"
+#include "loyalty/time.hpp"
 #include "loyalty/version.hpp"

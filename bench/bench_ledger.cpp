@@ -1,0 +1,104 @@
+// The ledger in memory: earns, redemptions over wallets of 1, 100 and 10,000 lots, and
+// advance(now) over 1,000,000 customers. Each operation is decide + apply, as a host does it
+// (without the host's storage).
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "loyalty/ledger.hpp"
+
+namespace {
+
+using loyalty::decimal;
+using loyalty::id128;
+using loyalty::ledger;
+using loyalty::ledger_op;
+using loyalty::timestamp;
+
+constexpr std::int64_t day = loyalty::duration::micros_per_day;
+const timestamp t0{1'780'000'000'000'000};  // 2026-05-28
+
+decimal points(std::int64_t n) {
+  return decimal::from_int(n).value;
+}
+
+// Earns spread over 10,000 customers (10 per customer per 100,000 iterations), each lot valid a
+// year: decide + apply.
+void BM_earn(benchmark::State& state) {
+  const ledger l({loyalty::wallet_policy{}});
+  std::vector<loyalty::customer_state> customers;
+  for (std::uint64_t c = 0; c < 10'000; ++c) customers.push_back(l.open(id128{1, c + 1}));
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    ++n;
+    loyalty::customer_state& s = customers[n % customers.size()];
+    const timestamp now{t0.micros + static_cast<std::int64_t>(n)};
+    const loyalty::decision d = l.decide(
+        s, ledger_op::earn(id128{2, n}, 0, points(10), timestamp{now.micros + 365 * day}), now);
+    if (!l.apply(s, d)) state.SkipWithError("stale");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_earn);
+
+// Redeeming 1 point from a wallet of `lots` lots of a billion points each (soonest expiring
+// first): decide + apply.
+void BM_redeem(benchmark::State& state) {
+  const auto lots = static_cast<std::uint64_t>(state.range(0));
+  const ledger l({loyalty::wallet_policy{}});
+  loyalty::customer_state s = l.open(id128{1, 1});
+  for (std::uint64_t i = 0; i < lots; ++i) {
+    const auto d =
+        l.decide(s,
+                 ledger_op::earn(id128{3, i + 1}, 0, points(1'000'000'000),
+                                 timestamp{t0.micros + (400 + static_cast<std::int64_t>(i)) * day}),
+                 t0);
+    if (!l.apply(s, d)) state.SkipWithError("stale");
+  }
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    ++n;
+    const loyalty::decision d = l.decide(s, ledger_op::redeem(id128{4, n}, 0, points(1)), t0);
+    if (d.result != loyalty::ledger_result::ok || !l.apply(s, d)) {
+      state.SkipWithError("redeem failed");
+      break;
+    }
+  }
+  state.counters["lots"] = static_cast<double>(lots);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_redeem)->Arg(1)->Arg(100)->Arg(10'000);
+
+// advance(now) over 1,000,000 customers with 3 lots each, one of which has expired.
+void BM_advance_1m_customers(benchmark::State& state) {
+  const ledger l({loyalty::wallet_policy{}});
+  std::vector<loyalty::customer_state> customers;
+  customers.reserve(1'000'000);
+  for (std::uint64_t c = 0; c < 1'000'000; ++c) {
+    loyalty::customer_state s = l.open(id128{1, c + 1});
+    for (std::uint64_t k = 0; k < 3; ++k) {
+      const auto d = l.decide(s,
+                              ledger_op::earn(id128{5, c * 4 + k + 1}, 0, points(100),
+                                              timestamp{t0.micros + (k == 0 ? 10 : 400) * day}),
+                              t0);
+      if (!l.apply(s, d)) state.SkipWithError("stale");
+    }
+    customers.push_back(std::move(s));
+  }
+  const timestamp later{t0.micros + 30 * day};
+  std::int64_t expired = 0;
+  for (auto _ : state) {
+    for (loyalty::customer_state& s : customers) {
+      const loyalty::decision d = l.advance(s, later);
+      expired += static_cast<std::int64_t>(d.entries.size());
+      benchmark::DoNotOptimize(d);
+    }
+  }
+  state.counters["expiry_entries"] =
+      static_cast<double>(expired) / static_cast<double>(state.iterations());
+  state.SetItemsProcessed(state.iterations() * 1'000'000);
+}
+BENCHMARK(BM_advance_1m_customers)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+}  // namespace

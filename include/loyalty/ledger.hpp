@@ -1,0 +1,374 @@
+// The ledger: points and money held as lots, changed only by immutable journal entries.
+//
+// Every credit is a lot (amount, remaining, held, when it was earned, when it becomes active,
+// when it expires, where it came from). Every operation is decided against a customer's state
+// and the time the host passes in, and comes back as a decision: a result code and the journal
+// entries to persist. The host stores the entries and the new state together (optimistic
+// concurrency on the state's version), then applies the decision; applying the journal from an
+// empty state rebuilds the same state, always. The ledger itself does no I/O and reads no clock.
+//
+//   loyalty::ledger book({loyalty::wallet_policy{}});        // one wallet: whole points
+//   loyalty::customer_state alice = book.open(loyalty::id128{0, 1});
+//   loyalty::ledger_op earn = loyalty::ledger_op::earn(id, 0,
+//   loyalty::decimal::from_int(100).value,
+//                                                      expires);
+//   loyalty::decision d = book.decide(alice, earn, now);
+//   // ... persist d.entries and the state atomically, if alice.version == d.read_version ...
+//   book.apply(alice, d);
+//
+// docs/ledger.md describes every operation, result code and policy, and the commit protocol.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "loyalty/decimal.hpp"
+#include "loyalty/time.hpp"
+
+namespace loyalty {
+
+/// A 128-bit identifier (of an operation and its entries, a lot, a hold or a customer). 0 and
+/// all-ones are reserved and never valid, as in TigerBeetle.
+struct id128 {
+  std::uint64_t high = 0;
+  std::uint64_t low = 0;
+
+  friend constexpr auto operator<=>(const id128&, const id128&) noexcept = default;
+  constexpr bool valid() const noexcept {
+    return !(high == 0 && low == 0) && !(high == UINT64_MAX && low == UINT64_MAX);
+  }
+  /// A deterministic id for the operation a rule makes from one line of an event: the same
+  /// event, line and rule always give the same id, so a retried event can never award twice.
+  /// (A 128-bit hash of the three, with the parts length-prefixed; not a secret.)
+  static id128 derive(std::string_view event_id, std::uint32_t line,
+                      std::string_view rule) noexcept;
+  /// The id of the entry an operation `n` steps later writes for the same request (the second
+  /// entry of a decision, the expiry of a lot, ...).
+  id128 child(std::uint32_t n) const noexcept;
+  /// 32 lowercase hex digits, high first.
+  std::string to_string() const;
+  static std::optional<id128> parse(std::string_view hex) noexcept;
+};
+
+struct id128_hash {
+  std::size_t operator()(const id128& id) const noexcept {
+    return static_cast<std::size_t>(id.low ^ (id.high * 0x9E3779B97F4A7C15ULL));
+  }
+};
+
+/// Which lots a debit consumes first.
+enum class consumption_order : std::uint8_t {
+  soonest_expiring_first,  ///< by expires_at, then earned_at, then lot id (the default)
+  fifo,                    ///< by earned_at, then lot id
+};
+
+/// What reversing an earn (a returned purchase) may do when its points are already spent.
+enum class return_policy : std::uint8_t {
+  only_pending,    ///< only points still pending are reversed; the rest stays with the customer
+  within_balance,  ///< the earn's own lot first, then other lots, up to what is available
+  allow_negative,  ///< as within_balance, and the shortfall becomes debt, repaid by later earns
+};
+
+/// What happens to a hold when its deadline passes (in advance()).
+enum class timeout_action : std::uint8_t { capture, release, none };
+
+std::string_view to_string(consumption_order o) noexcept;
+std::string_view to_string(return_policy p) noexcept;
+std::string_view to_string(timeout_action a) noexcept;
+
+/// The rules of one wallet kind (one per point type of the program).
+struct wallet_policy {
+  int scale = 0;  ///< fractional digits of amounts (the point type's scale)
+  consumption_order order = consumption_order::soonest_expiring_first;
+  return_policy returns = return_policy::within_balance;
+  /// A refunded redemption goes back to its lots while they are valid; an amount whose lot has
+  /// expired (or expires sooner than this) is re-issued as a new lot valid this long.
+  duration refund_min_validity = duration::days(30);
+};
+
+/// A credit: what an earn (or a refund, a transfer in, an adjustment) put in a wallet.
+struct lot {
+  id128 id;                    ///< the id of the entry that created it
+  std::int64_t amount = 0;     ///< units at the wallet's scale, as credited
+  std::int64_t remaining = 0;  ///< not yet spent, expired or reversed (held units included)
+  std::int64_t held = 0;       ///< reserved by holds, not yet captured or released
+  timestamp earned_at;
+  timestamp activates_at;  ///< pending until then (timestamp::max(): until activated)
+  timestamp expires_at;    ///< timestamp::max(): never
+  bool pending = false;    ///< not yet spendable
+  id128 source_event;      ///< the event that earned it (host-defined), if any
+  std::uint32_t source_rule = 0;
+  std::int64_t returned = 0;  ///< units of this earn already reversed (returns)
+};
+
+/// One lot's share of a debit.
+struct lot_part {
+  id128 lot;
+  std::int64_t units = 0;
+  friend bool operator==(const lot_part&, const lot_part&) = default;
+};
+
+/// A reservation: specific lots held until captured, released or timed out.
+struct hold {
+  id128 id;
+  std::uint16_t wallet = 0;
+  std::int64_t amount = 0;  ///< units held
+  std::vector<lot_part> parts;
+  timestamp deadline;  ///< timestamp::max(): none
+  timeout_action on_timeout = timeout_action::none;
+};
+
+/// What an operation asks for. Build one with the named constructors.
+enum class op_kind : std::uint8_t {
+  earn,            ///< credit a new lot (pending when activates_at > now or pending is asked)
+  activate,        ///< make pending lot `target` spendable
+  cancel_pending,  ///< remove pending lot `target` (nothing was spendable)
+  redeem,          ///< debit `amount` by the wallet's order, or from lot `target` only
+  reserve,         ///< hold `amount` by the wallet's order until capture, release or deadline
+  capture,         ///< spend up to `amount` of hold `target`; the rest is released
+  release,         ///< give hold `target` back to its lots
+  reverse_earn,    ///< take back `amount` of earn `target` under the wallet's return policy
+  refund,          ///< give back `amount` of redemption or capture `target`, prorated
+  adjust,          ///< manual: credit (amount > 0, a new lot) or debit (amount < 0) with a reason
+};
+
+std::string_view to_string(op_kind k) noexcept;
+
+struct ledger_op {
+  op_kind kind = op_kind::earn;
+  id128 id;                  ///< idempotency key: the same id is never applied twice
+  std::uint16_t wallet = 0;  ///< index into the ledger's wallets
+  decimal amount;
+  id128 target;  ///< activate/cancel_pending: lot; capture/release: hold; reverse_earn: earn;
+                 ///< refund: the redemption; redeem: an explicit lot (optional)
+  timestamp expires_at = timestamp::max();    ///< earn, adjust credit
+  timestamp activates_at = timestamp::min();  ///< earn: pending until then (max: until activated)
+  timestamp deadline = timestamp::max();      ///< reserve
+  timeout_action on_timeout = timeout_action::none;
+  id128 source_event;  ///< earn: where it came from
+  std::uint32_t source_rule = 0;
+  std::uint32_t reason = 0;  ///< adjust: the host's reason code
+
+  static ledger_op earn(id128 id, std::uint16_t wallet, decimal amount,
+                        timestamp expires_at = timestamp::max()) noexcept;
+  static ledger_op earn_pending(id128 id, std::uint16_t wallet, decimal amount,
+                                timestamp activates_at, timestamp expires_at) noexcept;
+  static ledger_op activate(id128 id, std::uint16_t wallet, id128 lot) noexcept;
+  static ledger_op cancel_pending(id128 id, std::uint16_t wallet, id128 lot) noexcept;
+  static ledger_op redeem(id128 id, std::uint16_t wallet, decimal amount) noexcept;
+  static ledger_op redeem_from(id128 id, std::uint16_t wallet, decimal amount, id128 lot) noexcept;
+  static ledger_op reserve(id128 id, std::uint16_t wallet, decimal amount, timestamp deadline,
+                           timeout_action on_timeout) noexcept;
+  static ledger_op capture(id128 id, std::uint16_t wallet, id128 hold, decimal amount) noexcept;
+  static ledger_op release(id128 id, std::uint16_t wallet, id128 hold) noexcept;
+  static ledger_op reverse_earn(id128 id, std::uint16_t wallet, id128 earn,
+                                decimal amount) noexcept;
+  static ledger_op refund(id128 id, std::uint16_t wallet, id128 redemption,
+                          decimal amount) noexcept;
+  static ledger_op adjust(id128 id, std::uint16_t wallet, decimal amount, std::uint32_t reason,
+                          timestamp expires_at = timestamp::max()) noexcept;
+};
+
+/// Result codes. `ok` and `exists` succeeded; the rest changed nothing, and those marked
+/// "burns the id" are recorded so that a retry with the same id fails the same way, even after
+/// the state has changed (TigerBeetle's rule: a retry never succeeds later).
+enum class ledger_result : std::uint8_t {
+  ok,
+  exists,  ///< the same id with the same body was applied before: its original result stands
+  exists_with_different_kind,
+  exists_with_different_wallet,
+  exists_with_different_amount,
+  exists_with_different_target,
+  exists_with_different_expires_at,
+  exists_with_different_activates_at,
+  exists_with_different_deadline,
+  exists_with_different_on_timeout,
+  exists_with_different_reason,
+  id_already_failed,  ///< this id failed before with a state-dependent error
+  // Validation (the request itself is wrong; the id is not burned).
+  invalid_id,
+  unknown_wallet,
+  invalid_amount,  ///< not positive (adjust: zero), or more fractional digits than the wallet keeps
+  invalid_dates,   ///< e.g. expires_at not after the earn, a deadline in the past
+  id_is_target,    ///< an operation refers to its own id
+  // State (burns the id).
+  insufficient_balance,
+  lot_not_found,
+  lot_not_pending,
+  lot_expired,
+  hold_not_found,
+  hold_exceeded,  ///< capture more than held
+  redemption_not_found,
+  refund_exceeds_redemption,
+  earn_not_found,
+  reversal_exceeds_earn,
+  overflow,
+};
+
+std::string_view to_string(ledger_result r) noexcept;
+/// Whether a failure depends on state, so that its id is burned.
+bool burns_id(ledger_result r) noexcept;
+
+/// Kinds of journal entries: the operations, plus what advance() and the policies write.
+enum class entry_kind : std::uint8_t {
+  earn,
+  activate,
+  cancel_pending,
+  redeem,
+  reserve,
+  capture,
+  release,
+  reverse_earn,
+  refund,
+  adjust,
+  expire,  ///< a lot's unspent remainder became breakage (advance, or before an operation)
+  failed,  ///< a state-dependent failure, recorded to burn the id
+};
+
+std::string_view to_string(entry_kind k) noexcept;
+
+/// An immutable journal entry. `op` is the request that caused it (for `expire` and other
+/// entries the ledger makes on its own, a synthetic request with the entry's id); `parts` lists
+/// exactly which lots a debit (or a release, a refund) touched and by how much.
+struct journal_entry {
+  std::uint64_t sequence = 0;  ///< position in the customer's journal, from 1
+  entry_kind kind = entry_kind::earn;
+  id128 id;
+  ledger_op op;
+  timestamp at;            ///< the `now` of the decision
+  std::int64_t units = 0;  ///< the amount moved, in units at the wallet's scale
+  std::vector<lot_part> parts;
+  id128 reissued_lot;  ///< refund: a new lot for the part whose lots could not take it back
+  std::int64_t reissued_units = 0;
+  timestamp reissued_expires_at = timestamp::max();
+  /// reverse_earn under allow_negative: the shortfall that became debt; earn and activate: the
+  /// part of the lot that repaid debt (the lot starts with units − debt_units remaining).
+  std::int64_t debt_units = 0;
+  ledger_result result = ledger_result::ok;  ///< kind `failed`: the failure
+};
+
+/// A wallet's balances, all derived from its lots, holds and journal.
+struct balances {
+  std::int64_t available = 0;  ///< spendable now: active lots' remaining minus held
+  std::int64_t pending = 0;    ///< in pending lots
+  std::int64_t held = 0;       ///< reserved by holds
+  std::int64_t earned = 0;     ///< ever credited to lots (earns, refunds, adjustments, transfers)
+  std::int64_t spent = 0;      ///< redeemed and captured, net of refunds restored to lots
+  std::int64_t expired = 0;    ///< breakage
+  std::int64_t reversed = 0;   ///< taken back by reversals, cancellations and debit adjustments
+  std::int64_t debt = 0;       ///< owed (allow_negative), repaid first from later earns
+};
+
+struct wallet_state {
+  std::vector<lot> lots;  ///< in consumption order of the wallet's policy
+  std::vector<hold> holds;
+  balances totals;
+  std::size_t first_open = 0;  ///< lots before this one have nothing remaining
+};
+
+/// What an id settled: the request, its result, and for debits the lots they took.
+struct id_record {
+  ledger_op op;
+  ledger_result result = ledger_result::ok;
+  std::int64_t units = 0;
+  std::vector<lot_part> parts;  ///< redeem and capture: for refunds
+  std::int64_t refunded = 0;    ///< redeem and capture: units refunded so far
+};
+
+/// Everything the ledger knows about one customer. Hosts load and store it whole; `version`
+/// counts the entries applied, for optimistic concurrency.
+struct customer_state {
+  id128 customer;
+  std::uint64_t version = 0;
+  std::vector<wallet_state> wallets;
+  /// Every operation id ever used, with what it settled.
+  std::unordered_map<id128, id_record, id128_hash> ids;
+};
+
+/// The outcome of decide(): what to persist, and the state version it was decided against.
+struct decision {
+  ledger_result result = ledger_result::ok;
+  std::vector<journal_entry> entries;  ///< to persist, in order; empty when nothing changes
+  std::uint64_t read_version = 0;
+  /// For `exists`: the original entry's result and units; for a new success: this one's.
+  std::int64_t units = 0;
+};
+
+/// The ledger's rules: one policy per wallet. Immutable; decide() and apply() may run on many
+/// threads at once for different customers.
+class ledger {
+ public:
+  explicit ledger(std::vector<wallet_policy> wallets);
+
+  std::span<const wallet_policy> wallets() const noexcept { return wallets_; }
+
+  /// A new customer with empty wallets.
+  customer_state open(id128 customer) const;
+
+  /// Decides `op` against `state` at `now`; changes nothing. Lots that expired by `now` are
+  /// expired first (their `expire` entries come first in the decision), so no expired lot is
+  /// ever consumed, whether or not advance() ran.
+  decision decide(const customer_state& state, const ledger_op& op, timestamp now) const;
+
+  /// The end-of-period work at `now`, in this order: holds past their deadline (capture,
+  /// release or nothing, as each says), pending lots whose activates_at has come, lots past
+  /// expires_at (their unspent remainder becomes breakage).
+  decision advance(const customer_state& state, timestamp now) const;
+
+  /// Applies a decision's entries (the host calls this after persisting them). False, changing
+  /// nothing, when `state` is not the version the decision was made against.
+  [[nodiscard]] bool apply(customer_state& state, const decision& d) const;
+  /// Applies one persisted entry: replaying a customer's journal from open() rebuilds the state.
+  void apply(customer_state& state, const journal_entry& e) const;
+
+  /// Balances of one wallet.
+  balances balance(const customer_state& state, std::uint16_t wallet) const;
+
+  /// Checks every invariant of docs/ledger.md on `state` (sum of lots' remaining = available +
+  /// held + pending, earned − spent − expired − reversed = balance, no negative lot, ...);
+  /// returns the first violation, or an empty string.
+  std::string check(const customer_state& state) const;
+
+ private:
+  std::vector<wallet_policy> wallets_;
+};
+
+/// The storage interface a host implements: load a customer's state and store it with the new
+/// entries atomically, if nobody stored a newer version in between.
+class ledger_store {
+ public:
+  virtual ~ledger_store() = default;
+  /// The stored state, or nullopt for an unknown customer.
+  virtual std::optional<customer_state> load(id128 customer) = 0;
+  /// Appends `entries` to the journal and replaces the state, only if the stored version is
+  /// still `expected_version` (0 for a new customer). False, changing nothing, otherwise.
+  virtual bool commit(const customer_state& state, std::span<const journal_entry> entries,
+                      std::uint64_t expected_version) = 0;
+};
+
+/// An in-memory ledger_store, for tests, examples and the command-line tool.
+class memory_store final : public ledger_store {
+ public:
+  std::optional<customer_state> load(id128 customer) override;
+  bool commit(const customer_state& state, std::span<const journal_entry> entries,
+              std::uint64_t expected_version) override;
+  /// The journal of one customer, in order.
+  std::span<const journal_entry> journal(id128 customer) const noexcept;
+
+ private:
+  struct record {
+    customer_state state;
+    std::vector<journal_entry> journal;
+  };
+  std::vector<record> records_;  // sorted by customer id
+  record* find(id128 customer) noexcept;
+  const record* find(id128 customer) const noexcept;
+};
+
+}  // namespace loyalty

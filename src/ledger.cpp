@@ -1,0 +1,997 @@
+// The ledger: decide() computes journal entries from a state without changing it; apply()
+// changes a state only by applying entries. Replaying a journal is applying it.
+#include "loyalty/ledger.hpp"
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+
+#include "loyalty/allocate.hpp"
+
+namespace loyalty {
+
+// --- ids ---------------------------------------------------------------------------------------
+
+namespace {
+
+// splitmix64's finalizer: a good 64-bit mix, enough for ids derived from distinct inputs.
+constexpr std::uint64_t mix(std::uint64_t x) noexcept {
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ULL;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBULL;
+  x ^= x >> 31;
+  return x;
+}
+
+/// Two independent 64-bit FNV-1a-then-mix streams over length-prefixed parts.
+struct hasher {
+  std::uint64_t a = 0xCBF29CE484222325ULL;
+  std::uint64_t b = 0x84222325CBF29CE4ULL;
+  void byte(std::uint8_t c) noexcept {
+    a = (a ^ c) * 0x100000001B3ULL;
+    b = (b ^ c) * 0x1000193ULL * 0x100000001B3ULL;
+  }
+  void word(std::uint64_t w) noexcept {
+    for (int i = 0; i < 8; ++i) byte(static_cast<std::uint8_t>(w >> (8 * i)));
+  }
+  void text(std::string_view s) noexcept {
+    word(s.size());
+    for (const char c : s) byte(static_cast<std::uint8_t>(c));
+  }
+  id128 finish() const noexcept {
+    id128 id{mix(a), mix(b ^ 0x5851F42D4C957F2DULL)};
+    if (!id.valid()) id.low ^= 1;  // the reserved values are never produced
+    return id;
+  }
+};
+
+}  // namespace
+
+id128 id128::derive(std::string_view event_id, std::uint32_t line, std::string_view rule) noexcept {
+  hasher h;
+  h.text("loyalty.derive");
+  h.text(event_id);
+  h.word(line);
+  h.text(rule);
+  return h.finish();
+}
+
+id128 id128::child(std::uint32_t n) const noexcept {
+  hasher h;
+  h.text("loyalty.child");
+  h.word(high);
+  h.word(low);
+  h.word(n);
+  return h.finish();
+}
+
+std::string id128::to_string() const {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string s(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    s[static_cast<std::size_t>(15 - i)] = digits[(high >> (4 * i)) & 0xF];
+    s[static_cast<std::size_t>(31 - i)] = digits[(low >> (4 * i)) & 0xF];
+  }
+  return s;
+}
+
+std::optional<id128> id128::parse(std::string_view hex) noexcept {
+  if (hex.size() != 32) return std::nullopt;
+  id128 id;
+  for (std::size_t i = 0; i < 32; ++i) {
+    const char c = hex[i];
+    std::uint64_t v = 0;
+    if (c >= '0' && c <= '9') {
+      v = static_cast<std::uint64_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      v = static_cast<std::uint64_t>(c - 'a' + 10);
+    } else if (c >= 'A' && c <= 'F') {
+      v = static_cast<std::uint64_t>(c - 'A' + 10);
+    } else {
+      return std::nullopt;
+    }
+    std::uint64_t& half = i < 16 ? id.high : id.low;
+    half = (half << 4) | v;
+  }
+  return id;
+}
+
+// --- names -------------------------------------------------------------------------------------
+
+std::string_view to_string(consumption_order o) noexcept {
+  return o == consumption_order::fifo ? "fifo" : "soonest_expiring_first";
+}
+
+std::string_view to_string(return_policy p) noexcept {
+  switch (p) {
+    case return_policy::only_pending:
+      return "only_pending";
+    case return_policy::within_balance:
+      return "within_balance";
+    case return_policy::allow_negative:
+      return "allow_negative";
+  }
+  return "?";
+}
+
+std::string_view to_string(timeout_action a) noexcept {
+  switch (a) {
+    case timeout_action::capture:
+      return "capture";
+    case timeout_action::release:
+      return "release";
+    case timeout_action::none:
+      return "none";
+  }
+  return "?";
+}
+
+std::string_view to_string(op_kind k) noexcept {
+  static constexpr std::array<std::string_view, 10> names = {
+      "earn",    "activate", "cancel_pending", "redeem", "reserve",
+      "capture", "release",  "reverse_earn",   "refund", "adjust"};
+  const auto i = static_cast<std::size_t>(k);
+  return i < names.size() ? names[i] : "?";
+}
+
+std::string_view to_string(entry_kind k) noexcept {
+  static constexpr std::array<std::string_view, 12> names = {
+      "earn",    "activate",     "cancel_pending", "redeem", "reserve", "capture",
+      "release", "reverse_earn", "refund",         "adjust", "expire",  "failed"};
+  const auto i = static_cast<std::size_t>(k);
+  return i < names.size() ? names[i] : "?";
+}
+
+std::string_view to_string(ledger_result r) noexcept {
+  static constexpr std::array<std::string_view, 28> names = {"ok",
+                                                             "exists",
+                                                             "exists_with_different_kind",
+                                                             "exists_with_different_wallet",
+                                                             "exists_with_different_amount",
+                                                             "exists_with_different_target",
+                                                             "exists_with_different_expires_at",
+                                                             "exists_with_different_activates_at",
+                                                             "exists_with_different_deadline",
+                                                             "exists_with_different_on_timeout",
+                                                             "exists_with_different_reason",
+                                                             "id_already_failed",
+                                                             "invalid_id",
+                                                             "unknown_wallet",
+                                                             "invalid_amount",
+                                                             "invalid_dates",
+                                                             "id_is_target",
+                                                             "insufficient_balance",
+                                                             "lot_not_found",
+                                                             "lot_not_pending",
+                                                             "lot_expired",
+                                                             "hold_not_found",
+                                                             "hold_exceeded",
+                                                             "redemption_not_found",
+                                                             "refund_exceeds_redemption",
+                                                             "earn_not_found",
+                                                             "reversal_exceeds_earn",
+                                                             "overflow"};
+  const auto i = static_cast<std::size_t>(r);
+  return i < names.size() ? names[i] : "?";
+}
+
+bool burns_id(ledger_result r) noexcept {
+  return r >= ledger_result::insufficient_balance;
+}
+
+// --- requests ----------------------------------------------------------------------------------
+
+namespace {
+
+ledger_op make_op(op_kind kind, id128 id, std::uint16_t wallet, decimal amount) noexcept {
+  ledger_op op;
+  op.kind = kind;
+  op.id = id;
+  op.wallet = wallet;
+  op.amount = amount;
+  return op;
+}
+
+}  // namespace
+
+ledger_op ledger_op::earn(id128 id, std::uint16_t wallet, decimal amount,
+                          timestamp expires_at) noexcept {
+  ledger_op op = make_op(op_kind::earn, id, wallet, amount);
+  op.expires_at = expires_at;
+  return op;
+}
+
+ledger_op ledger_op::earn_pending(id128 id, std::uint16_t wallet, decimal amount,
+                                  timestamp activates_at, timestamp expires_at) noexcept {
+  ledger_op op = earn(id, wallet, amount, expires_at);
+  op.activates_at = activates_at;
+  return op;
+}
+
+ledger_op ledger_op::activate(id128 id, std::uint16_t wallet, id128 lot) noexcept {
+  ledger_op op = make_op(op_kind::activate, id, wallet, decimal());
+  op.target = lot;
+  return op;
+}
+
+ledger_op ledger_op::cancel_pending(id128 id, std::uint16_t wallet, id128 lot) noexcept {
+  ledger_op op = make_op(op_kind::cancel_pending, id, wallet, decimal());
+  op.target = lot;
+  return op;
+}
+
+ledger_op ledger_op::redeem(id128 id, std::uint16_t wallet, decimal amount) noexcept {
+  return make_op(op_kind::redeem, id, wallet, amount);
+}
+
+ledger_op ledger_op::redeem_from(id128 id, std::uint16_t wallet, decimal amount,
+                                 id128 lot) noexcept {
+  ledger_op op = make_op(op_kind::redeem, id, wallet, amount);
+  op.target = lot;
+  return op;
+}
+
+ledger_op ledger_op::reserve(id128 id, std::uint16_t wallet, decimal amount, timestamp deadline,
+                             timeout_action on_timeout) noexcept {
+  ledger_op op = make_op(op_kind::reserve, id, wallet, amount);
+  op.deadline = deadline;
+  op.on_timeout = on_timeout;
+  return op;
+}
+
+ledger_op ledger_op::capture(id128 id, std::uint16_t wallet, id128 hold, decimal amount) noexcept {
+  ledger_op op = make_op(op_kind::capture, id, wallet, amount);
+  op.target = hold;
+  return op;
+}
+
+ledger_op ledger_op::release(id128 id, std::uint16_t wallet, id128 hold) noexcept {
+  ledger_op op = make_op(op_kind::release, id, wallet, decimal());
+  op.target = hold;
+  return op;
+}
+
+ledger_op ledger_op::reverse_earn(id128 id, std::uint16_t wallet, id128 earn,
+                                  decimal amount) noexcept {
+  ledger_op op = make_op(op_kind::reverse_earn, id, wallet, amount);
+  op.target = earn;
+  return op;
+}
+
+ledger_op ledger_op::refund(id128 id, std::uint16_t wallet, id128 redemption,
+                            decimal amount) noexcept {
+  ledger_op op = make_op(op_kind::refund, id, wallet, amount);
+  op.target = redemption;
+  return op;
+}
+
+ledger_op ledger_op::adjust(id128 id, std::uint16_t wallet, decimal amount, std::uint32_t reason,
+                            timestamp expires_at) noexcept {
+  ledger_op op = make_op(op_kind::adjust, id, wallet, amount);
+  op.reason = reason;
+  op.expires_at = expires_at;
+  return op;
+}
+
+// --- the ledger --------------------------------------------------------------------------------
+
+ledger::ledger(std::vector<wallet_policy> wallets) : wallets_(std::move(wallets)) {
+  if (wallets_.size() > UINT16_MAX) throw std::invalid_argument("ledger: too many wallets");
+  for (const wallet_policy& w : wallets_) {
+    if (w.scale < 0 || w.scale > decimal::max_scale) {
+      throw std::invalid_argument("ledger: wallet scale outside 0..18");
+    }
+  }
+}
+
+customer_state ledger::open(id128 customer) const {
+  customer_state s;
+  s.customer = customer;
+  s.wallets.resize(wallets_.size());
+  return s;
+}
+
+namespace {
+
+/// The order lots are kept in: the wallet's consumption order.
+bool before(consumption_order order, const lot& x, const lot& y) noexcept {
+  if (order == consumption_order::soonest_expiring_first && x.expires_at != y.expires_at) {
+    return x.expires_at < y.expires_at;
+  }
+  if (x.earned_at != y.earned_at) return x.earned_at < y.earned_at;
+  return x.id < y.id;
+}
+
+/// The lot with this id. Debits touch lots from first_open on, so the search starts there and
+/// finds them after a few steps; older lots (refunds, returns) are found after a full scan.
+const lot* find_lot(const wallet_state& w, id128 id) noexcept {
+  const std::size_t n = w.lots.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    const lot& l = w.lots[(w.first_open + k) % n];
+    if (l.id == id) return &l;
+  }
+  return nullptr;
+}
+
+lot* find_lot(wallet_state& w, id128 id) noexcept {
+  return const_cast<lot*>(find_lot(static_cast<const wallet_state&>(w), id));
+}
+
+const hold* find_hold(const wallet_state& w, id128 id) noexcept {
+  for (const hold& h : w.holds) {
+    if (h.id == id) return &h;
+  }
+  return nullptr;
+}
+
+/// Spendable at `now`: active, not expired, with unheld units.
+std::int64_t spendable(const lot& l, timestamp now) noexcept {
+  if (l.pending || l.expires_at <= now) return 0;
+  return l.remaining - l.held;
+}
+
+/// The idempotency comparison, in TigerBeetle's spirit: the kind first (it changes what the
+/// other fields mean), then the fields in a fixed order.
+ledger_result compare_body(const ledger_op& was, const ledger_op& now) noexcept {
+  if (was.kind != now.kind) return ledger_result::exists_with_different_kind;
+  if (was.wallet != now.wallet) return ledger_result::exists_with_different_wallet;
+  if (!was.amount.identical(now.amount) && was.amount != now.amount) {
+    return ledger_result::exists_with_different_amount;
+  }
+  if (was.target != now.target) return ledger_result::exists_with_different_target;
+  if (was.expires_at != now.expires_at) return ledger_result::exists_with_different_expires_at;
+  if (was.activates_at != now.activates_at) {
+    return ledger_result::exists_with_different_activates_at;
+  }
+  if (was.deadline != now.deadline) return ledger_result::exists_with_different_deadline;
+  if (was.on_timeout != now.on_timeout) return ledger_result::exists_with_different_on_timeout;
+  if (was.reason != now.reason) return ledger_result::exists_with_different_reason;
+  return ledger_result::exists;
+}
+
+/// `amount` as units at `scale`: nullopt when it has more fractional digits than that.
+std::optional<std::int64_t> to_units(decimal amount, int scale) noexcept {
+  const decimal_result r = amount.rescale(scale, rounding_mode::down);
+  if (!r || r.value != amount) return std::nullopt;
+  return r.value.units();
+}
+
+entry_kind entry_of(op_kind k) noexcept {
+  return static_cast<entry_kind>(static_cast<std::uint8_t>(k));
+}
+
+/// Builds one decision: entries in order, with sequence numbers after the state's version.
+class decider {
+ public:
+  decider(const std::vector<wallet_policy>& policies, const customer_state& s, timestamp now)
+      : policies_(policies), s_(s), now_(now) {
+    d_.read_version = s.version;
+  }
+
+  decision finish(ledger_result r) {
+    d_.result = r;
+    return std::move(d_);
+  }
+
+  journal_entry& add(entry_kind kind, id128 id, const ledger_op& op) {
+    journal_entry e;
+    e.sequence = s_.version + d_.entries.size() + 1;
+    e.kind = kind;
+    e.id = id;
+    e.op = op;
+    e.at = now_;
+    d_.entries.push_back(std::move(e));
+    return d_.entries.back();
+  }
+
+  /// A state-dependent failure: recorded, so the id stays failed.
+  decision fail(const ledger_op& op, ledger_result r) {
+    journal_entry& e = add(entry_kind::failed, op.id, op);
+    e.result = r;
+    return finish(r);
+  }
+
+  /// Expiry entries for the lots of `wallet` past their expires_at with unheld units; returns
+  /// the units they take (which are then no longer available).
+  std::int64_t expire(std::uint16_t wallet) {
+    const wallet_state& w = s_.wallets[wallet];
+    const bool sorted_by_expiry =
+        policies_[wallet].order == consumption_order::soonest_expiring_first;
+    std::int64_t total = 0;
+    for (std::size_t i = w.first_open; i < w.lots.size(); ++i) {
+      const lot& l = w.lots[i];
+      if (l.expires_at > now_) {
+        if (sorted_by_expiry) break;  // the rest expire later
+        continue;
+      }
+      const std::int64_t units = l.pending ? l.remaining : l.remaining - l.held + released(l.id);
+      if (units <= 0) continue;
+      ledger_op op;
+      op.kind = op_kind::adjust;
+      op.id = l.id.child(static_cast<std::uint32_t>(s_.version + d_.entries.size() + 1));
+      op.wallet = wallet;
+      op.target = l.id;
+      journal_entry& e = add(entry_kind::expire, op.id, op);
+      e.units = units;
+      e.parts.push_back({l.id, units});
+      total += units;
+    }
+    return total;
+  }
+
+  /// Lots to debit `units` from by the wallet's order (skipping pending, expired and held
+  /// units); empty when there is not enough.
+  std::vector<lot_part> take(std::uint16_t wallet, std::int64_t units, id128 first = {}) const {
+    const wallet_state& w = s_.wallets[wallet];
+    std::vector<lot_part> parts;
+    std::int64_t left = units;
+    if (first.valid()) {
+      if (const lot* l = find_lot(w, first)) {
+        const std::int64_t n = std::min(left, spendable(*l, now_));
+        if (n > 0) {
+          parts.push_back({l->id, n});
+          left -= n;
+        }
+      }
+    }
+    for (std::size_t i = w.first_open; i < w.lots.size() && left > 0; ++i) {
+      const lot& l = w.lots[i];
+      if (l.id == first) continue;
+      const std::int64_t n = std::min(left, spendable(l, now_));
+      if (n <= 0) continue;
+      parts.push_back({l.id, n});
+      left -= n;
+    }
+    return parts;
+  }
+
+  /// Units spendable now, after the expiries this decision makes.
+  std::int64_t available(std::uint16_t wallet, std::int64_t expiring) const {
+    return s_.wallets[wallet].totals.available - expiring;
+  }
+
+  timestamp now() const noexcept { return now_; }
+
+  /// Held units of `lot` that an earlier entry of this decision releases (a hold timing out).
+  void release(const std::vector<lot_part>& parts) {
+    released_.insert(released_.end(), parts.begin(), parts.end());
+  }
+  std::int64_t released(id128 lot) const noexcept {
+    std::int64_t n = 0;
+    for (const lot_part& p : released_) {
+      if (p.lot == lot) n += p.units;
+    }
+    return n;
+  }
+
+ private:
+  std::vector<lot_part> released_;
+  const std::vector<wallet_policy>& policies_;
+  const customer_state& s_;
+  timestamp now_;
+  decision d_;
+};
+
+std::int64_t sum(const std::vector<lot_part>& parts) noexcept {
+  std::int64_t n = 0;
+  for (const lot_part& p : parts) n += p.units;
+  return n;
+}
+
+}  // namespace
+
+decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp now) const {
+  decider d(wallets_, s, now);
+  if (!op.id.valid()) return d.finish(ledger_result::invalid_id);
+  if (const auto it = s.ids.find(op.id); it != s.ids.end()) {
+    const id_record& r = it->second;
+    if (r.result != ledger_result::ok) return d.finish(ledger_result::id_already_failed);
+    decision out = d.finish(compare_body(r.op, op));
+    if (out.result == ledger_result::exists) out.units = r.units;
+    return out;
+  }
+  if (op.wallet >= wallets_.size()) return d.finish(ledger_result::unknown_wallet);
+  if (op.target == op.id) return d.finish(ledger_result::id_is_target);
+  const wallet_policy& policy = wallets_[op.wallet];
+  const wallet_state& w = s.wallets[op.wallet];
+  const bool needs_amount = op.kind != op_kind::activate && op.kind != op_kind::cancel_pending &&
+                            op.kind != op_kind::release;
+  std::int64_t units = 0;
+  if (needs_amount) {
+    const std::optional<std::int64_t> u = to_units(op.amount, policy.scale);
+    if (!u || (op.kind == op_kind::adjust ? *u == 0 : *u <= 0)) {
+      return d.finish(ledger_result::invalid_amount);
+    }
+    units = *u;
+  }
+  const bool credit = op.kind == op_kind::earn || (op.kind == op_kind::adjust && units > 0);
+  const bool until_activated = op.activates_at == timestamp::max();
+  if (credit && (op.expires_at <= now || (!until_activated && op.activates_at >= op.expires_at))) {
+    return d.finish(ledger_result::invalid_dates);
+  }
+  if (op.kind == op_kind::reserve && op.deadline <= now) {
+    return d.finish(ledger_result::invalid_dates);
+  }
+
+  const std::int64_t expiring = d.expire(op.wallet);
+  const std::int64_t available = d.available(op.wallet, expiring);
+  switch (op.kind) {
+    case op_kind::earn:
+    case op_kind::adjust: {
+      if (units < 0) {  // a debit adjustment
+        const std::vector<lot_part> parts = d.take(op.wallet, -units);
+        if (sum(parts) != -units) return d.fail(op, ledger_result::insufficient_balance);
+        journal_entry& e = d.add(entry_kind::adjust, op.id, op);
+        e.units = -units;
+        e.parts = parts;
+        decision out = d.finish(ledger_result::ok);
+        out.units = units;
+        return out;
+      }
+      journal_entry& e = d.add(entry_of(op.kind), op.id, op);
+      e.units = units;
+      const bool pending = op.kind == op_kind::earn && op.activates_at > now;
+      if (!pending) e.debt_units = std::min(units, w.totals.debt);
+      decision out = d.finish(ledger_result::ok);
+      out.units = units;
+      return out;
+    }
+    case op_kind::activate:
+    case op_kind::cancel_pending: {
+      const lot* l = find_lot(w, op.target);
+      if (l == nullptr) return d.fail(op, ledger_result::lot_not_found);
+      if (!l->pending) return d.fail(op, ledger_result::lot_not_pending);
+      if (op.kind == op_kind::activate && l->expires_at <= now) {
+        return d.fail(op, ledger_result::lot_expired);
+      }
+      journal_entry& e = d.add(entry_of(op.kind), op.id, op);
+      e.units = l->remaining;
+      e.parts.push_back({l->id, l->remaining});
+      if (op.kind == op_kind::activate) e.debt_units = std::min(l->remaining, w.totals.debt);
+      decision out = d.finish(ledger_result::ok);
+      out.units = e.units;
+      return out;
+    }
+    case op_kind::redeem:
+    case op_kind::reserve: {
+      std::vector<lot_part> parts;
+      if (op.target.valid()) {
+        const lot* l = find_lot(w, op.target);
+        if (l == nullptr) return d.fail(op, ledger_result::lot_not_found);
+        if (l->expires_at <= now) return d.fail(op, ledger_result::lot_expired);
+        if (spendable(*l, now) < units) return d.fail(op, ledger_result::insufficient_balance);
+        parts.push_back({l->id, units});
+      } else {
+        if (available < units) return d.fail(op, ledger_result::insufficient_balance);
+        parts = d.take(op.wallet, units);
+      }
+      journal_entry& e = d.add(entry_of(op.kind), op.id, op);
+      e.units = units;
+      e.parts = std::move(parts);
+      decision out = d.finish(ledger_result::ok);
+      out.units = units;
+      return out;
+    }
+    case op_kind::capture:
+    case op_kind::release: {
+      const hold* h = find_hold(w, op.target);
+      if (h == nullptr) return d.fail(op, ledger_result::hold_not_found);
+      if (op.kind == op_kind::capture && units > h->amount) {
+        return d.fail(op, ledger_result::hold_exceeded);
+      }
+      journal_entry& e = d.add(entry_of(op.kind), op.id, op);
+      e.units = op.kind == op_kind::capture ? units : 0;
+      // parts: what is captured, in the hold's order; the rest is released.
+      std::int64_t left = e.units;
+      for (const lot_part& p : h->parts) {
+        const std::int64_t n = std::min(left, p.units);
+        if (n > 0) e.parts.push_back({p.lot, n});
+        left -= n;
+      }
+      decision out = d.finish(ledger_result::ok);
+      out.units = e.units;
+      return out;
+    }
+    case op_kind::reverse_earn: {
+      const lot* l = find_lot(w, op.target);
+      if (l == nullptr) return d.fail(op, ledger_result::earn_not_found);
+      if (l->returned + units > l->amount) return d.fail(op, ledger_result::reversal_exceeds_earn);
+      journal_entry& e = d.add(entry_kind::reverse_earn, op.id, op);
+      if (l->pending) {
+        // Points not yet spendable are simply taken back, whatever the policy.
+        const std::int64_t n = std::min(units, l->remaining);
+        e.units = n;
+        if (n > 0) e.parts.push_back({l->id, n});
+      } else if (policy.returns != return_policy::only_pending) {
+        e.parts = d.take(op.wallet, std::min(units, available), l->id);
+        e.units = sum(e.parts);
+        if (policy.returns == return_policy::allow_negative) e.debt_units = units - e.units;
+      }
+      decision out = d.finish(ledger_result::ok);
+      out.units = e.units + e.debt_units;
+      return out;
+    }
+    case op_kind::refund: {
+      const auto it = s.ids.find(op.target);
+      if (it == s.ids.end() || it->second.result != ledger_result::ok ||
+          (it->second.op.kind != op_kind::redeem && it->second.op.kind != op_kind::capture) ||
+          it->second.op.wallet != op.wallet) {
+        return d.fail(op, ledger_result::redemption_not_found);
+      }
+      const id_record& r = it->second;
+      if (r.refunded + units > r.units) {
+        return d.fail(op, ledger_result::refund_exceeds_redemption);
+      }
+      // Prorated over the lots the redemption took, exactly (largest remainder).
+      std::vector<decimal> weights;
+      for (const lot_part& p : r.parts) weights.push_back(decimal::from_units(p.units, 0).value);
+      std::vector<decimal> shares_d(weights.size());
+      if (allocate(decimal::from_units(units, 0).value, weights,
+                   remainder_policy::largest_remainder, shares_d) != decimal_errc::ok) {
+        return d.fail(op, ledger_result::overflow);
+      }
+      std::vector<std::int64_t> shares;
+      for (const decimal& x : shares_d) shares.push_back(x.units());
+      journal_entry& e = d.add(entry_kind::refund, op.id, op);
+      e.units = units;
+      const timestamp valid_until{now.micros + policy.refund_min_validity.micros};
+      for (std::size_t i = 0; i < r.parts.size(); ++i) {
+        if (shares[i] == 0) continue;
+        const lot* l = find_lot(w, r.parts[i].lot);
+        if (l != nullptr && !l->pending && l->expires_at >= valid_until) {
+          e.parts.push_back({l->id, shares[i]});
+        } else {
+          e.reissued_units += shares[i];
+        }
+      }
+      if (e.reissued_units > 0) {
+        e.reissued_lot = op.id;
+        e.reissued_expires_at = valid_until;
+      }
+      decision out = d.finish(ledger_result::ok);
+      out.units = units;
+      return out;
+    }
+  }
+  return d.finish(ledger_result::invalid_amount);
+}
+
+decision ledger::advance(const customer_state& s, timestamp now) const {
+  decider d(wallets_, s, now);
+  for (std::uint16_t wi = 0; wi < wallets_.size(); ++wi) {
+    const wallet_state& w = s.wallets[wi];
+    // Holds past their deadline, by deadline then id.
+    std::vector<const hold*> due;
+    for (const hold& h : w.holds) {
+      if (h.deadline <= now && h.on_timeout != timeout_action::none) due.push_back(&h);
+    }
+    std::sort(due.begin(), due.end(), [](const hold* x, const hold* y) {
+      return x->deadline != y->deadline ? x->deadline < y->deadline : x->id < y->id;
+    });
+    for (const hold* h : due) {
+      ledger_op op;
+      op.kind = h->on_timeout == timeout_action::capture ? op_kind::capture : op_kind::release;
+      op.id = h->id.child(1);
+      op.wallet = wi;
+      op.target = h->id;
+      if (op.kind == op_kind::capture) {
+        op.amount = decimal::from_units(h->amount, wallets_[wi].scale).value;
+      } else {
+        d.release(h->parts);  // so that units of expired lots expire in this same advance
+      }
+      journal_entry& e = d.add(entry_of(op.kind), op.id, op);
+      if (op.kind == op_kind::capture) {
+        e.units = h->amount;
+        e.parts = h->parts;
+      }
+    }
+    // Pending lots whose time has come, in lot order; debt is repaid first.
+    std::int64_t debt = w.totals.debt;
+    for (const lot& l : w.lots) {
+      if (!l.pending || l.activates_at > now || l.expires_at <= now) continue;
+      ledger_op op;
+      op.kind = op_kind::activate;
+      op.id = l.id.child(2);
+      op.wallet = wi;
+      op.target = l.id;
+      journal_entry& e = d.add(entry_kind::activate, op.id, op);
+      e.units = l.remaining;
+      e.parts.push_back({l.id, l.remaining});
+      e.debt_units = std::min(l.remaining, debt);
+      debt -= e.debt_units;
+    }
+  }
+  // Expiry last, on the state as it stands (holds released above expire at the next advance).
+  for (std::uint16_t wi = 0; wi < wallets_.size(); ++wi) d.expire(wi);
+  return d.finish(ledger_result::ok);
+}
+
+// --- applying ----------------------------------------------------------------------------------
+
+namespace {
+
+void insert_lot(wallet_state& w, consumption_order order, lot l) {
+  const auto at =
+      std::upper_bound(w.lots.begin(), w.lots.end(), l,
+                       [order](const lot& x, const lot& y) { return before(order, x, y); });
+  const auto index = static_cast<std::size_t>(at - w.lots.begin());
+  const bool has_units = l.remaining > 0;
+  w.lots.insert(at, std::move(l));
+  if (index <= w.first_open) w.first_open = has_units ? index : w.first_open + 1;
+}
+
+void settle_first_open(wallet_state& w) noexcept {
+  while (w.first_open < w.lots.size() && w.lots[w.first_open].remaining == 0) ++w.first_open;
+}
+
+/// Moves first_open back so that `l` (which has units again) is inside the open range.
+void reopen(wallet_state& w, const lot& l) noexcept {
+  const auto index = static_cast<std::size_t>(&l - w.lots.data());
+  w.first_open = std::min(w.first_open, index);
+}
+
+lot& require_lot(wallet_state& w, id128 id) {
+  lot* l = find_lot(w, id);
+  if (l == nullptr) throw std::logic_error("ledger journal: entry refers to an unknown lot");
+  return *l;
+}
+
+}  // namespace
+
+bool ledger::apply(customer_state& s, const decision& d) const {
+  if (s.version != d.read_version) return false;
+  for (const journal_entry& e : d.entries) apply(s, e);
+  return true;
+}
+
+void ledger::apply(customer_state& s, const journal_entry& e) const {
+  if (e.sequence != s.version + 1) {
+    throw std::logic_error("ledger journal: entries out of sequence");
+  }
+  const std::uint16_t wi = e.op.wallet;
+  if (wi >= s.wallets.size()) throw std::logic_error("ledger journal: unknown wallet");
+  wallet_state& w = s.wallets[wi];
+  balances& t = w.totals;
+  const consumption_order order = wallets_[wi].order;
+  ++s.version;
+  id_record record{e.op, ledger_result::ok, e.units, {}, 0};
+
+  switch (e.kind) {
+    case entry_kind::failed:
+      record.result = e.result;
+      record.units = 0;
+      break;
+    case entry_kind::earn:
+    case entry_kind::adjust:
+      if (e.kind == entry_kind::adjust && !e.parts.empty()) {  // a debit adjustment
+        for (const lot_part& p : e.parts) {
+          require_lot(w, p.lot).remaining -= p.units;
+          t.available -= p.units;
+        }
+        t.reversed += e.units;
+        record.units = -e.units;
+        break;
+      } else {
+        lot l;
+        l.id = e.id;
+        l.amount = e.units;
+        l.remaining = e.units - e.debt_units;
+        l.earned_at = e.at;
+        l.pending = e.kind == entry_kind::earn && e.op.activates_at > e.at;
+        l.activates_at = l.pending ? e.op.activates_at : e.at;
+        l.expires_at = e.op.expires_at;
+        l.source_event = e.op.source_event;
+        l.source_rule = e.op.source_rule;
+        t.earned += e.units;
+        t.debt -= e.debt_units;
+        (l.pending ? t.pending : t.available) += l.remaining;
+        insert_lot(w, order, std::move(l));
+      }
+      break;
+    case entry_kind::activate: {
+      lot& l = require_lot(w, e.op.target);
+      l.pending = false;
+      l.activates_at = e.at;
+      t.pending -= l.remaining;
+      l.remaining -= e.debt_units;
+      t.debt -= e.debt_units;
+      t.available += l.remaining;
+      break;
+    }
+    case entry_kind::cancel_pending: {
+      lot& l = require_lot(w, e.op.target);
+      t.pending -= l.remaining;
+      t.reversed += l.remaining;
+      l.remaining = 0;
+      l.pending = false;  // cancelled: it can neither activate nor expire any more
+      break;
+    }
+    case entry_kind::redeem:
+      for (const lot_part& p : e.parts) require_lot(w, p.lot).remaining -= p.units;
+      t.available -= e.units;
+      t.spent += e.units;
+      record.parts = e.parts;
+      break;
+    case entry_kind::reserve: {
+      hold h;
+      h.id = e.id;
+      h.wallet = wi;
+      h.amount = e.units;
+      h.parts = e.parts;
+      h.deadline = e.op.deadline;
+      h.on_timeout = e.op.on_timeout;
+      for (const lot_part& p : e.parts) require_lot(w, p.lot).held += p.units;
+      t.available -= e.units;
+      t.held += e.units;
+      w.holds.push_back(std::move(h));
+      break;
+    }
+    case entry_kind::capture:
+    case entry_kind::release: {
+      const auto it = std::find_if(w.holds.begin(), w.holds.end(),
+                                   [&](const hold& h) { return h.id == e.op.target; });
+      if (it == w.holds.end()) throw std::logic_error("ledger journal: unknown hold");
+      // Everything held is released; the captured parts are then spent.
+      for (const lot_part& p : it->parts) {
+        lot& l = require_lot(w, p.lot);
+        l.held -= p.units;
+        if (!l.pending) t.available += p.units;
+      }
+      t.held -= it->amount;
+      for (const lot_part& p : e.parts) {
+        require_lot(w, p.lot).remaining -= p.units;
+        t.available -= p.units;
+      }
+      t.spent += e.units;
+      w.holds.erase(it);
+      record.parts = e.parts;
+      break;
+    }
+    case entry_kind::reverse_earn: {
+      lot& earned = require_lot(w, e.op.target);
+      const std::optional<std::int64_t> asked = to_units(e.op.amount, wallets_[wi].scale);
+      earned.returned += asked.value_or(0);
+      for (const lot_part& p : e.parts) {
+        lot& l = require_lot(w, p.lot);
+        l.remaining -= p.units;
+        (l.pending ? t.pending : t.available) -= p.units;
+      }
+      t.reversed += e.units + e.debt_units;
+      t.debt += e.debt_units;
+      record.units = e.units + e.debt_units;
+      break;
+    }
+    case entry_kind::refund: {
+      for (const lot_part& p : e.parts) {
+        lot& l = require_lot(w, p.lot);
+        l.remaining += p.units;
+        t.available += p.units;
+        reopen(w, l);
+      }
+      t.spent -= e.units;
+      if (e.reissued_units > 0) {
+        lot l;
+        l.id = e.reissued_lot;
+        l.amount = e.reissued_units;
+        l.remaining = e.reissued_units;
+        l.earned_at = e.at;
+        l.activates_at = e.at;
+        l.expires_at = e.reissued_expires_at;
+        t.available += l.remaining;  // restored spending, not new earnings: spent went down
+        insert_lot(w, order, std::move(l));
+      }
+      auto target = s.ids.find(e.op.target);
+      if (target != s.ids.end()) target->second.refunded += e.units;
+      break;
+    }
+    case entry_kind::expire: {
+      lot& l = require_lot(w, e.op.target);
+      l.remaining -= e.units;
+      (l.pending ? t.pending : t.available) -= e.units;
+      t.expired += e.units;
+      settle_first_open(w);
+      return;  // ledger-made: no id record
+    }
+  }
+  settle_first_open(w);
+  s.ids.emplace(e.id, std::move(record));
+}
+
+balances ledger::balance(const customer_state& s, std::uint16_t wallet) const {
+  if (wallet >= s.wallets.size()) return {};
+  return s.wallets[wallet].totals;
+}
+
+std::string ledger::check(const customer_state& s) const {
+  if (s.wallets.size() != wallets_.size()) return "wallet count differs from the ledger's";
+  for (std::size_t wi = 0; wi < s.wallets.size(); ++wi) {
+    const wallet_state& w = s.wallets[wi];
+    const std::string where = "wallet " + std::to_string(wi) + ": ";
+    std::int64_t remaining = 0;
+    std::int64_t available = 0;
+    std::int64_t pending = 0;
+    std::int64_t held = 0;
+    for (std::size_t i = 0; i < w.lots.size(); ++i) {
+      const lot& l = w.lots[i];
+      if (l.remaining < 0 || l.held < 0 || l.held > l.remaining || l.remaining > l.amount) {
+        return where + "lot " + l.id.to_string() + " has remaining " + std::to_string(l.remaining) +
+               ", held " + std::to_string(l.held) + " of " + std::to_string(l.amount);
+      }
+      if (i > 0 && before(wallets_[wi].order, l, w.lots[i - 1])) {
+        return where + "lots out of consumption order at " + std::to_string(i);
+      }
+      if (i < w.first_open && l.remaining != 0) return where + "first_open skips units";
+      for (std::size_t j = 0; j < i; ++j) {
+        if (w.lots[j].id == l.id) return where + "lot id used twice";
+      }
+      remaining += l.remaining;
+      held += l.held;
+      (l.pending ? pending : available) += l.pending ? l.remaining : l.remaining - l.held;
+    }
+    std::int64_t in_holds = 0;
+    for (const hold& h : w.holds) {
+      std::int64_t parts = 0;
+      for (const lot_part& p : h.parts) parts += p.units;
+      if (parts != h.amount) return where + "a hold's parts do not add up to it";
+      in_holds += h.amount;
+    }
+    const balances& t = w.totals;
+    if (held != t.held || in_holds != t.held) return where + "held differs from the holds";
+    if (available != t.available) {
+      return where + "available " + std::to_string(t.available) + " but lots say " +
+             std::to_string(available);
+    }
+    if (pending != t.pending) return where + "pending differs from the pending lots";
+    if (remaining != t.available + t.held + t.pending) {
+      return where + "lots' remaining is not available + held + pending";
+    }
+    if (remaining != t.earned - t.spent - t.expired - t.reversed + t.debt) {
+      return where + "earned - spent - expired - reversed + debt is not the balance";
+    }
+    if (t.debt < 0) return where + "negative debt";
+  }
+  return {};
+}
+
+// --- memory store ------------------------------------------------------------------------------
+
+memory_store::record* memory_store::find(id128 customer) noexcept {
+  const auto it =
+      std::lower_bound(records_.begin(), records_.end(), customer,
+                       [](const record& r, const id128& id) { return r.state.customer < id; });
+  return it != records_.end() && it->state.customer == customer ? &*it : nullptr;
+}
+
+const memory_store::record* memory_store::find(id128 customer) const noexcept {
+  return const_cast<memory_store*>(this)->find(customer);
+}
+
+std::optional<customer_state> memory_store::load(id128 customer) {
+  if (const record* r = find(customer)) return r->state;
+  return std::nullopt;
+}
+
+bool memory_store::commit(const customer_state& state, std::span<const journal_entry> entries,
+                          std::uint64_t expected_version) {
+  record* r = find(state.customer);
+  if (r == nullptr) {
+    if (expected_version != 0) return false;
+    const auto it =
+        std::lower_bound(records_.begin(), records_.end(), state.customer,
+                         [](const record& x, const id128& id) { return x.state.customer < id; });
+    r = &*records_.insert(it, record{state, {}});
+  } else {
+    if (r->state.version != expected_version) return false;
+    r->state = state;
+  }
+  r->journal.insert(r->journal.end(), entries.begin(), entries.end());
+  return true;
+}
+
+std::span<const journal_entry> memory_store::journal(id128 customer) const noexcept {
+  if (const record* r = find(customer)) return r->journal;
+  return {};
+}
+
+}  // namespace loyalty
