@@ -393,7 +393,7 @@ class decider {
   }
 
   /// Expiry entries for the lots of `wallet` past their expires_at with unheld units; returns
-  /// the units they take (which are then no longer available).
+  /// the units they take from what was available (pending lots' units never were).
   std::int64_t expire(std::uint16_t wallet) {
     const wallet_state& w = s_.wallets[wallet];
     const bool sorted_by_expiry =
@@ -407,6 +407,7 @@ class decider {
       }
       const std::int64_t units = l.pending ? l.remaining : l.remaining - l.held + released(l.id);
       if (units <= 0) continue;
+      if (!l.pending) total += units;  // pending units were never available
       ledger_op op;
       op.kind = op_kind::adjust;
       op.id = l.id.child(static_cast<std::uint32_t>(s_.version + d_.entries.size() + 1));
@@ -415,7 +416,6 @@ class decider {
       journal_entry& e = add(entry_kind::expire, op.id, op);
       e.units = units;
       e.parts.push_back({l.id, units});
-      total += units;
     }
     return total;
   }
@@ -546,8 +546,9 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
         return d.fail(op, ledger_result::lot_expired);
       }
       journal_entry& e = d.add(entry_of(op.kind), op.id, op);
-      e.units = l->remaining;
-      e.parts.push_back({l->id, l->remaining});
+      // A pending lot past its expiry was just expired above: nothing is left to cancel.
+      e.units = l->expires_at <= now ? 0 : l->remaining;
+      e.parts.push_back({l->id, e.units});
       if (op.kind == op_kind::activate) e.debt_units = std::min(l->remaining, w.totals.debt);
       decision out = d.finish(ledger_result::ok);
       out.units = e.units;
@@ -599,8 +600,9 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
       if (l->returned + units > l->amount) return d.fail(op, ledger_result::reversal_exceeds_earn);
       journal_entry& e = d.add(entry_kind::reverse_earn, op.id, op);
       if (l->pending) {
-        // Points not yet spendable are simply taken back, whatever the policy.
-        const std::int64_t n = std::min(units, l->remaining);
+        // Points not yet spendable are simply taken back, whatever the policy; a pending lot
+        // that has expired has nothing left (the expiry entry above took it).
+        const std::int64_t n = l->expires_at <= now ? 0 : std::min(units, l->remaining);
         e.units = n;
         if (n > 0) e.parts.push_back({l->id, n});
       } else if (policy.returns != return_policy::only_pending) {
@@ -638,6 +640,7 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
       const timestamp valid_until{now.micros + policy.refund_min_validity.micros};
       for (std::size_t i = 0; i < r.parts.size(); ++i) {
         if (shares[i] == 0) continue;
+        e.shares.push_back({r.parts[i].lot, shares[i]});
         const lot* l = find_lot(w, r.parts[i].lot);
         if (l != nullptr && !l->pending && l->expires_at >= valid_until) {
           e.parts.push_back({l->id, shares[i]});
@@ -702,7 +705,7 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
       debt -= e.debt_units;
     }
   }
-  // Expiry last, on the state as it stands (holds released above expire at the next advance).
+  // Expiry last; units that a timed-out hold released above expire now too (d.release()).
   for (std::uint16_t wi = 0; wi < wallets_.size(); ++wi) d.expire(wi);
   return d.finish(ledger_result::ok);
 }
@@ -804,7 +807,8 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       t.pending -= l.remaining;
       t.reversed += l.remaining;
       l.remaining = 0;
-      l.pending = false;  // cancelled: it can neither activate nor expire any more
+      l.pending = false;      // cancelled: it can neither activate nor expire any more
+      l.returned = l.amount;  // and nothing of it can be reversed again
       break;
     }
     case entry_kind::redeem:
@@ -882,7 +886,15 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
         insert_lot(w, order, std::move(l));
       }
       auto target = s.ids.find(e.op.target);
-      if (target != s.ids.end()) target->second.refunded += e.units;
+      if (target != s.ids.end()) {
+        // What is left to refund of each lot the redemption took: later refunds prorate over it.
+        target->second.refunded += e.units;
+        for (const lot_part& share : e.shares) {
+          for (lot_part& part : target->second.parts) {
+            if (part.lot == share.lot) part.units -= share.units;
+          }
+        }
+      }
       break;
     }
     case entry_kind::expire: {

@@ -48,8 +48,9 @@ struct id128 {
   /// (A 128-bit hash of the three, with the parts length-prefixed; not a secret.)
   static id128 derive(std::string_view event_id, std::uint32_t line,
                       std::string_view rule) noexcept;
-  /// The id of the entry an operation `n` steps later writes for the same request (the second
-  /// entry of a decision, the expiry of a lot, ...).
+  /// A second id derived from this one, for entries the ledger writes on its own: a hold's
+  /// timeout (child 1), a lot's activation by advance() (child 2), a lot's expiry (child of the
+  /// entry's sequence number).
   id128 child(std::uint32_t n) const noexcept;
   /// 32 lowercase hex digits, high first.
   std::string to_string() const;
@@ -126,7 +127,7 @@ struct hold {
 
 /// What an operation asks for. Build one with the named constructors.
 enum class op_kind : std::uint8_t {
-  earn,            ///< credit a new lot (pending when activates_at > now or pending is asked)
+  earn,            ///< credit a new lot (pending while activates_at > now)
   activate,        ///< make pending lot `target` spendable
   cancel_pending,  ///< remove pending lot `target` (nothing was spendable)
   redeem,          ///< debit `amount` by the wallet's order, or from lot `target` only
@@ -235,7 +236,8 @@ std::string_view to_string(entry_kind k) noexcept;
 
 /// An immutable journal entry. `op` is the request that caused it (for `expire` and other
 /// entries the ledger makes on its own, a synthetic request with the entry's id); `parts` lists
-/// exactly which lots a debit (or a release, a refund) touched and by how much.
+/// exactly which lots a debit touched and by how much (a capture: what it spent; a refund: what
+/// went back to existing lots; a release has none: it frees the whole hold).
 struct journal_entry {
   std::uint64_t sequence = 0;  ///< position in the customer's journal, from 1
   entry_kind kind = entry_kind::earn;
@@ -244,6 +246,8 @@ struct journal_entry {
   timestamp at;            ///< the `now` of the decision
   std::int64_t units = 0;  ///< the amount moved, in units at the wallet's scale
   std::vector<lot_part> parts;
+  /// refund: each original lot's share of the refund (restored to it, or re-issued)
+  std::vector<lot_part> shares;
   id128 reissued_lot;  ///< refund: a new lot for the part whose lots could not take it back
   std::int64_t reissued_units = 0;
   timestamp reissued_expires_at = timestamp::max();
@@ -258,8 +262,8 @@ struct balances {
   std::int64_t available = 0;  ///< spendable now: active lots' remaining minus held
   std::int64_t pending = 0;    ///< in pending lots
   std::int64_t held = 0;       ///< reserved by holds
-  std::int64_t earned = 0;     ///< ever credited to lots (earns, refunds, adjustments, transfers)
-  std::int64_t spent = 0;      ///< redeemed and captured, net of refunds restored to lots
+  std::int64_t earned = 0;     ///< ever credited by earns and credit adjustments
+  std::int64_t spent = 0;      ///< redeemed and captured, net of refunds
   std::int64_t expired = 0;    ///< breakage
   std::int64_t reversed = 0;   ///< taken back by reversals, cancellations and debit adjustments
   std::int64_t debt = 0;       ///< owed (allow_negative), repaid first from later earns
@@ -277,7 +281,7 @@ struct id_record {
   ledger_op op;
   ledger_result result = ledger_result::ok;
   std::int64_t units = 0;
-  std::vector<lot_part> parts;  ///< redeem and capture: for refunds
+  std::vector<lot_part> parts;  ///< redeem and capture: what is left to refund, per lot
   std::int64_t refunded = 0;    ///< redeem and capture: units refunded so far
 };
 

@@ -345,3 +345,61 @@ TEST_CASE("the host protocol: versions, a failed persist, a stale decision", "[l
   CHECK(l.balance(replay, 0).available == 5);
   CHECK(l.check(replay).empty());
 }
+
+TEST_CASE("expired pending lots, cancelled earns and repeated refunds", "[ledger]") {
+  const timestamp t0 = at("2026-03-01T00:00:00Z");
+  const timestamp expiry = at("2026-03-10T00:00:00Z");
+  const timestamp later = at("2026-03-20T00:00:00Z");
+  SECTION("a pending lot that expired never counted as available") {
+    book k;
+    REQUIRE(k.run(ledger_op::earn(id(1), 0, d("100")), t0) == ledger_result::ok);
+    REQUIRE(k.run(ledger_op::earn_pending(id(2), 0, d("40"), timestamp::max(), expiry), t0) ==
+            ledger_result::ok);
+    // The pending lot expires in the same decision; all 100 active points stay available.
+    CHECK(k.run(ledger_op::redeem(id(3), 0, d("80")), later) == ledger_result::ok);
+    CHECK(all(k.b()) == std::vector<std::int64_t>{20, 0, 0, 140, 80, 40, 0, 0});
+  }
+  SECTION("reversing an expired pending earn takes nothing twice") {
+    book k;
+    REQUIRE(k.run(ledger_op::earn_pending(id(1), 0, d("40"), timestamp::max(), expiry), t0) ==
+            ledger_result::ok);
+    CHECK(k.run(ledger_op::reverse_earn(id(2), 0, id(1), d("40")), later) == ledger_result::ok);
+    CHECK(all(k.b()) == std::vector<std::int64_t>{0, 0, 0, 40, 0, 40, 0, 0});
+  }
+  SECTION("cancelling an expired pending lot cancels nothing") {
+    book k;
+    REQUIRE(k.run(ledger_op::earn_pending(id(1), 0, d("40"), timestamp::max(), expiry), t0) ==
+            ledger_result::ok);
+    const loyalty::decision dec =
+        k.l.decide(k.s, ledger_op::cancel_pending(id(2), 0, id(1)), later);
+    REQUIRE(dec.result == ledger_result::ok);
+    REQUIRE(dec.entries.size() == 2);
+    CHECK(dec.entries[1].units == 0);
+    k.commit(dec);
+    CHECK(all(k.b()) == std::vector<std::int64_t>{0, 0, 0, 40, 0, 40, 0, 0});
+  }
+  SECTION("a cancelled earn cannot be reversed again from other points") {
+    book k;
+    REQUIRE(k.run(ledger_op::earn(id(1), 0, d("100")), t0) == ledger_result::ok);
+    REQUIRE(k.run(ledger_op::earn_pending(id(2), 0, d("40"), timestamp::max(), later), t0) ==
+            ledger_result::ok);
+    REQUIRE(k.run(ledger_op::cancel_pending(id(3), 0, id(2)), t0) == ledger_result::ok);
+    CHECK(k.run(ledger_op::reverse_earn(id(4), 0, id(2), d("40")), t0) ==
+          ledger_result::reversal_exceeds_earn);
+    CHECK(k.b().available == 100);
+  }
+  SECTION("repeated partial refunds prorate over what is left to refund") {
+    book k;
+    REQUIRE(k.run(ledger_op::earn(id(1), 0, d("1"), at("2026-12-01T00:00:00Z")), t0) ==
+            ledger_result::ok);
+    REQUIRE(k.run(ledger_op::earn(id(2), 0, d("99"), at("2026-12-02T00:00:00Z")), t0) ==
+            ledger_result::ok);
+    REQUIRE(k.run(ledger_op::redeem(id(3), 0, d("100")), t0) == ledger_result::ok);
+    REQUIRE(k.run(ledger_op::refund(id(4), 0, id(3), d("50")), t0) == ledger_result::ok);
+    REQUIRE(k.run(ledger_op::refund(id(5), 0, id(3), d("50")), t0) == ledger_result::ok);
+    // Both lots are back to what they were, never more.
+    CHECK(k.lot(id(1)).remaining == 1);
+    CHECK(k.lot(id(2)).remaining == 99);
+    CHECK(all(k.b()) == std::vector<std::int64_t>{100, 0, 0, 100, 0, 0, 0, 0});
+  }
+}
