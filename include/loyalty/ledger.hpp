@@ -105,7 +105,7 @@ struct lot {
   bool pending = false;    ///< not yet spendable
   id128 source_event;      ///< the event that earned it (host-defined), if any
   std::uint32_t source_rule = 0;
-  std::int64_t returned = 0;  ///< units of this earn already reversed (returns)
+  std::int64_t returned = 0;  ///< units already reversed (returns); all once cancelled
 };
 
 /// One lot's share of a debit.

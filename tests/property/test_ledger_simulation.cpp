@@ -806,13 +806,40 @@ std::string parts_text(const Parts& parts) {
   return s + " ]";
 }
 
+template <class A, class B>
+bool same_parts(const A& a, const B& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].lot != b[i].lot || a[i].units != b[i].units) return false;
+  }
+  return true;
+}
+
+bool same_balances(const balances& a, const balances& b) {
+  return a.available == b.available && a.pending == b.pending && a.held == b.held &&
+         a.earned == b.earned && a.spent == b.spent && a.expired == b.expired &&
+         a.reversed == b.reversed && a.debt == b.debt;
+}
+
+/// The fields of a lot that the model knows.
+bool same_lot(const loyalty::lot& g, const m_lot& e) {
+  return g.id == e.id && g.amount == e.amount && g.remaining == e.remaining && g.held == e.held &&
+         g.returned == e.returned && g.earned_at == e.earned_at && g.expires_at == e.expires_at &&
+         g.activates_at == e.activates_at && g.pending == e.pending &&
+         g.source_event == e.source_event && g.source_rule == e.source_rule;
+}
+
 /// The ledger's state of one customer against the model: balances, lots, holds.
 std::string diff_model(const ledger& book, const customer_state& state, const model_customer& m) {
   std::string out;
   if (state.wallets.size() != wallet_count) return "the state has the wrong number of wallets\n";
   for (std::uint16_t wi = 0; wi < wallet_count; ++wi) {
     const std::string where = "wallet " + std::to_string(wi);
-    diff_balances(out, where, book.balance(state, wi), m.balance(wi));
+    const balances got_balances = book.balance(state, wi);
+    const balances want_balances = m.balance(wi);
+    if (!same_balances(got_balances, want_balances)) {
+      diff_balances(out, where, got_balances, want_balances);
+    }
     const std::vector<loyalty::lot>& got = state.wallets[wi].lots;
     const std::vector<m_lot> want = m.lots_in_order(wi);
     if (got.size() != want.size()) {
@@ -822,6 +849,7 @@ std::string diff_model(const ledger& book, const customer_state& state, const mo
       for (std::size_t i = 0; i < got.size(); ++i) {
         const loyalty::lot& g = got[i];
         const m_lot& e = want[i];
+        if (same_lot(g, e)) continue;
         const std::string lw = where + " lot #" + std::to_string(i) + " " + short_id(e.id);
         if (g.id != e.id) {
           out += lw + ": the ledger has lot " + short_id(g.id) + " here\n";
@@ -834,10 +862,7 @@ std::string diff_model(const ledger& book, const customer_state& state, const mo
         diff_time(out, lw + " earned_at", g.earned_at, e.earned_at);
         diff_time(out, lw + " expires_at", g.expires_at, e.expires_at);
         diff_time(out, lw + " activates_at", g.activates_at, e.activates_at);
-        // Whether a lot with nothing left is still flagged pending shows nowhere.
-        if (g.remaining > 0 || e.remaining > 0) {
-          diff_value(out, lw + " pending", g.pending ? 1 : 0, e.pending ? 1 : 0);
-        }
+        diff_value(out, lw + " pending", g.pending ? 1 : 0, e.pending ? 1 : 0);
         if (g.source_event != e.source_event || g.source_rule != e.source_rule) {
           out += lw + ": source differs\n";
         }
@@ -860,14 +885,12 @@ std::string diff_model(const ledger& book, const customer_state& state, const mo
       for (std::size_t i = 0; i < holds.size(); ++i) {
         const loyalty::hold& g = holds[i];
         const m_hold& e = model_holds[i];
-        const std::string hw = where + " hold " + short_id(e.id);
         if (g.id != e.id || g.amount != e.amount || g.deadline != e.deadline ||
-            g.on_timeout != e.on_timeout || g.wallet != wi ||
-            parts_text(g.parts) != parts_text(e.parts)) {
-          out += hw + ": ledger " + short_id(g.id) + " " + std::to_string(g.amount) + " " +
-                 parts_text(g.parts) + " until " + time_text(g.deadline) + ", expected " +
-                 std::to_string(e.amount) + " " + parts_text(e.parts) + " until " +
-                 time_text(e.deadline) + "\n";
+            g.on_timeout != e.on_timeout || g.wallet != wi || !same_parts(g.parts, e.parts)) {
+          out += where + " hold " + short_id(e.id) + ": ledger " + short_id(g.id) + " " +
+                 std::to_string(g.amount) + " " + parts_text(g.parts) + " until " +
+                 time_text(g.deadline) + ", expected " + std::to_string(e.amount) + " " +
+                 parts_text(e.parts) + " until " + time_text(e.deadline) + "\n";
         }
       }
     }
@@ -959,7 +982,7 @@ std::string diff_ids(const customer_state& state, const model_customer& m) {
     }
     if (g.result != r.result || g.units != r.units || g.refunded != r.refunded ||
         g.op.kind != r.op.kind || g.op.target != r.op.target || g.op.wallet != r.op.wallet ||
-        parts_text(g.parts) != parts_text(left)) {
+        !same_parts(g.parts, left)) {
       out += "id " + short_id(r.op.id) + " (" + describe(r.op) + "): recorded " +
              result_text(g.result) + " " + std::to_string(g.units) + " refunded " +
              std::to_string(g.refunded) + " " + parts_text(g.parts) + ", expected " +
@@ -1014,7 +1037,7 @@ std::string diff_expiries(std::span<const journal_entry> entries, std::vector<m_
   auto by_lot = [](const m_part& x, const m_part& y) { return x.lot < y.lot; };
   std::sort(got.begin(), got.end(), by_lot);
   std::sort(want.begin(), want.end(), by_lot);
-  if (parts_text(got) != parts_text(want)) {
+  if (!same_parts(got, want)) {
     out += "expired " + parts_text(got) + ", expected " + parts_text(want) + "\n";
   }
   return out;
@@ -1036,12 +1059,12 @@ std::string diff_entry(const journal_entry& e, const ledger_op& op, const outcom
     return out;
   }
   diff_value(out, "entry units", e.units, want.entry_units);
-  if (parts_text(e.parts) != parts_text(want.parts)) {
+  if (!same_parts(e.parts, want.parts)) {
     out += "entry parts " + parts_text(e.parts) + ", expected " + parts_text(want.parts) + "\n";
   }
   diff_value(out, "entry debt_units", e.debt_units, want.debt_units);
   diff_value(out, "entry reissued_units", e.reissued_units, want.reissued);
-  if (parts_text(e.shares) != parts_text(want.shares)) {
+  if (!same_parts(e.shares, want.shares)) {
     out += "entry shares " + parts_text(e.shares) + ", expected " + parts_text(want.shares) + "\n";
   }
   if (want.reissued > 0 &&
@@ -1183,7 +1206,6 @@ void simulation::submit(customer_slot& s, const ledger_op& op, how way) {
   const outcome want = s.model.step(op, now_);
 
   std::string problems;
-  const std::string what = describe(op) + "\n";
   if (d.result != want.result) {
     problems +=
         "result: ledger " + result_text(d.result) + ", expected " + result_text(want.result) + "\n";
@@ -1213,7 +1235,7 @@ void simulation::submit(customer_slot& s, const ledger_op& op, how way) {
   problems += diff_model(book_, state, s.model);
   const std::string broken = book_.check(state);
   if (!broken.empty()) problems += "ledger::check: " + broken + "\n";
-  if (!problems.empty()) fail(what + problems);
+  if (!problems.empty()) fail(describe(op) + "\n" + problems);
 
   if (way == how::normal || way == how::invalid) s.history.push_back(op);
   if (!s.snapshot || rng_.percent(3)) s.snapshot = std::move(state);
@@ -1800,7 +1822,10 @@ ledger_op simulation::change_one_field(const ledger_op& op) {
 std::uint64_t env_number(const char* name, std::uint64_t fallback) {
   const char* text = std::getenv(name);
   if (text == nullptr || *text == '\0') return fallback;
-  return std::strtoull(text, nullptr, 0);
+  char* end = nullptr;
+  const unsigned long long value = std::strtoull(text, &end, 0);
+  if (*end != '\0') FAIL(name << "=" << text << " is not a number");
+  return value;
 }
 
 }  // namespace
@@ -1808,6 +1833,7 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
 TEST_CASE("ledger: deterministic simulation against a reference model", "[ledger][simulation]") {
   const std::uint64_t seed = env_number("LOYALTY_SIM_SEED", default_seed);
   const std::uint64_t operations = env_number("LOYALTY_SIM_OPS", default_operations);
+  INFO("LOYALTY_SIM_SEED=" << seed << " LOYALTY_SIM_OPS=" << operations);
   simulation sim(seed, operations);
   sim.run();
   CHECK(sim.operations() >= operations);
