@@ -40,21 +40,7 @@ struct frame {
 };
 
 bool compare_result(compare c, int order) noexcept {
-  switch (c) {
-    case compare::eq:
-      return order == 0;
-    case compare::ne:
-      return order != 0;
-    case compare::lt:
-      return order < 0;
-    case compare::le:
-      return order <= 0;
-    case compare::gt:
-      return order > 0;
-    case compare::ge:
-      return order >= 0;
-  }
-  return false;
+  return internal::expr::compare_bits(c, order, 0);
 }
 
 int order_of(std::strong_ordering o) noexcept {
@@ -492,8 +478,7 @@ class tree_evaluator {
   LOYALTY_NOINLINE eval_status in_mask(const node& n, value& out) const noexcept {
     const eval_status s = eval(n.a, out);
     if (s != eval_status::ok) return s;
-    const bool found = !out.is_null() && out.as_int() >= 0 && out.as_int() < 64 &&
-                       ((n.mask >> out.as_int()) & 1U) != 0;
+    const bool found = !out.is_null() && internal::expr::in_set(out.as_int(), n.mask);
     out = value::of_bool(found != (n.code == op::in_mask && n.digits != 0));
     return eval_status::ok;
   }
@@ -630,8 +615,7 @@ class tree_evaluator {
     value x;
     eval_status s;
     if (!read_slot(n.slot, x, s)) return s;
-    const bool found =
-        !x.is_null() && x.as_int() >= 0 && x.as_int() < 64 && ((n.mask >> x.as_int()) & 1U) != 0;
+    const bool found = !x.is_null() && internal::expr::in_set(x.as_int(), n.mask);
     out = value::of_bool(found != (n.digits != 0));
     return eval_status::ok;
   }

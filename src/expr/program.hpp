@@ -129,6 +129,31 @@ struct compiled_expression::impl {
 
 namespace internal::expr {
 
+/// `x <c> y` on raw bits (integers, units at one scale, enum codes, instants); both evaluators
+/// compare through this one table.
+inline bool compare_bits(compare c, std::int64_t x, std::int64_t y) noexcept {
+  switch (c) {
+    case compare::eq:
+      return x == y;
+    case compare::ne:
+      return x != y;
+    case compare::lt:
+      return x < y;
+    case compare::le:
+      return x <= y;
+    case compare::gt:
+      return x > y;
+    case compare::ge:
+      return x >= y;
+  }
+  return false;
+}
+
+/// Enum code `x` is in the set of codes `mask` (false for a negative or missing code).
+inline bool in_set(std::int64_t x, std::uint64_t mask) noexcept {
+  return x >= 0 && x < 64 && ((mask >> x) & 1U) != 0;
+}
+
 /// The evaluation status for a failed decimal operation.
 inline eval_status from_errc(decimal_errc e) noexcept {
   return e == decimal_errc::division_by_zero ? eval_status::division_by_zero

@@ -549,24 +549,6 @@ class lowering {
   bool failed_ = false;
 };
 
-bool compare_bits(std::uint8_t c, std::int64_t x, std::int64_t y) noexcept {
-  switch (static_cast<compare>(c)) {
-    case compare::eq:
-      return x == y;
-    case compare::ne:
-      return x != y;
-    case compare::lt:
-      return x < y;
-    case compare::le:
-      return x <= y;
-    case compare::gt:
-      return x > y;
-    case compare::ge:
-      return x >= y;
-  }
-  return false;
-}
-
 /// Missing values are equal only to each other; an ordering with a missing value is false.
 bool compare_missing(std::uint8_t c, std::int64_t x, std::int64_t y) noexcept {
   const bool both = x == missing_bits && y == missing_bits;
@@ -603,11 +585,6 @@ value to_value(std::int64_t bits, value_kind kind, int scale) noexcept {
     default:
       return value();
   }
-}
-
-/// Enum code `x` (or missing) is in the set of codes `mask`.
-bool in_set(std::int64_t x, std::int64_t mask) noexcept {
-  return x >= 0 && x < 64 && ((static_cast<std::uint64_t>(mask) >> x) & 1U) != 0;
 }
 
 // Results of checked 64-bit arithmetic: -2^63 is not a value (it is the missing bits).
@@ -783,8 +760,9 @@ LOYALTY_ALWAYS_INLINE step exec(const insn& i, vop o, std::int64_t* r, const Inp
     case vop::compare: {
       const std::int64_t x = r[i.a];
       const std::int64_t y = r[i.b];
-      r[i.dst] = x == missing_bits || y == missing_bits ? compare_missing(i.aux, x, y)
-                                                        : compare_bits(i.aux, x, y);
+      r[i.dst] = x == missing_bits || y == missing_bits
+                     ? compare_missing(i.aux, x, y)
+                     : compare_bits(static_cast<compare>(i.aux), x, y);
       return {};
     }
 
@@ -793,7 +771,7 @@ LOYALTY_ALWAYS_INLINE step exec(const insn& i, vop o, std::int64_t* r, const Inp
       const std::int64_t y = r[i.b];
       r[i.dst] = x == missing_bits || y == missing_bits
                      ? compare_missing(i.aux, x, y)
-                     : compare_bits(i.aux, order_of(x, i.sa, y, i.sb), 0);
+                     : compare_bits(static_cast<compare>(i.aux), order_of(x, i.sa, y, i.sb), 0);
       return {};
     }
 
@@ -801,7 +779,7 @@ LOYALTY_ALWAYS_INLINE step exec(const insn& i, vop o, std::int64_t* r, const Inp
       std::int64_t x = 0;
       if (!read_slot(in, i.target, i.flags != 0, x)) return step::fail(eval_status::missing_field);
       r[i.dst] = x == missing_bits ? static_cast<compare>(i.aux) == compare::ne
-                                   : compare_bits(i.aux, x, i.imm);
+                                   : compare_bits(static_cast<compare>(i.aux), x, i.imm);
       return {};
     }
 
@@ -809,7 +787,7 @@ LOYALTY_ALWAYS_INLINE step exec(const insn& i, vop o, std::int64_t* r, const Inp
       std::int64_t x = 0;
       if (!read_slot(in, i.target, i.flags != 0, x)) return step::fail(eval_status::missing_field);
       const bool r0 = x == missing_bits ? static_cast<compare>(i.aux) == compare::ne
-                                        : compare_bits(i.aux, x, i.imm);
+                                        : compare_bits(static_cast<compare>(i.aux), x, i.imm);
       r[i.dst] = r0;
       if (!r0) return step::jump(i.b);
       return {};
@@ -818,7 +796,7 @@ LOYALTY_ALWAYS_INLINE step exec(const insn& i, vop o, std::int64_t* r, const Inp
     case vop::in_mask_slot_jump_if_false: {
       std::int64_t x = 0;
       if (!read_slot(in, i.target, i.flags != 0, x)) return step::fail(eval_status::missing_field);
-      const bool found = x >= 0 && x < 64 && ((static_cast<std::uint64_t>(i.imm) >> x) & 1U) != 0;
+      const bool found = in_set(x, static_cast<std::uint64_t>(i.imm));
       const bool r0 = found != (i.digits != 0);
       r[i.dst] = r0;
       if (!r0) return step::jump(i.b);
@@ -833,7 +811,7 @@ LOYALTY_ALWAYS_INLINE step exec(const insn& i, vop o, std::int64_t* r, const Inp
       if (!read_slot(in, i.target, i.flags != 0 && before, x))
         return step::fail(eval_status::missing_field);
       const bool test = x == missing_bits ? static_cast<compare>(i.aux) == compare::ne
-                                          : compare_bits(i.aux, x, i.imm);
+                                          : compare_bits(static_cast<compare>(i.aux), x, i.imm);
       r[i.dst] = before & test;
       return {};
     }
@@ -843,7 +821,7 @@ LOYALTY_ALWAYS_INLINE step exec(const insn& i, vop o, std::int64_t* r, const Inp
       std::int64_t x = 0;
       if (!read_slot(in, i.target, i.flags != 0 && before, x))
         return step::fail(eval_status::missing_field);
-      r[i.dst] = before & (in_set(x, i.imm) != (i.digits != 0));
+      r[i.dst] = before & (in_set(x, static_cast<std::uint64_t>(i.imm)) != (i.digits != 0));
       return {};
     }
 
@@ -858,7 +836,7 @@ LOYALTY_ALWAYS_INLINE step exec(const insn& i, vop o, std::int64_t* r, const Inp
       if (o == vop::in_mask_slot && !read_slot(in, i.target, i.flags != 0, x)) {
         return step::fail(eval_status::missing_field);
       }
-      const bool found = x >= 0 && x < 64 && ((static_cast<std::uint64_t>(i.imm) >> x) & 1U) != 0;
+      const bool found = in_set(x, static_cast<std::uint64_t>(i.imm));
       r[i.dst] = found != (i.digits != 0);
       return {};
     }
