@@ -346,15 +346,18 @@ class compiled_expression {
   field_type result_type() const noexcept;
   /// Which evaluator runs this expression (docs/performance.md has the speed of each).
   expression_evaluator evaluator() const noexcept;
+  /// Whether evaluate(batch) runs this expression as loops over columns of 64 events (expressions
+  /// on the register machine, except those needing more than 48 columns or a wide division); the
+  /// others run event by event. The results are the same either way (docs/performance.md).
+  bool batch_in_columns() const noexcept;
   /// Evaluates against `input`. Allocates nothing.
   eval_status evaluate(const expression_input& input, value& out) const noexcept;
   /// Evaluates against each of `inputs` in turn: out[i] and status[i] for inputs[i] (all three
   /// the same size). One call for a whole batch of events; allocates nothing.
   void evaluate(std::span<const expression_input> inputs, std::span<value> out,
                 std::span<eval_status> status) const noexcept;
-  /// Evaluates the first min(batch.rows(), out.size(), status.size()) events of `batch`.
-  /// Expressions on the register machine run each instruction over the whole batch at once
-  /// (docs/performance.md); allocates nothing.
+  /// Evaluates the first min(batch.rows(), out.size(), status.size()) events of `batch`, 64 at a
+  /// time as column loops where batch_in_columns() (docs/performance.md); allocates nothing.
   void evaluate(const expression_batch& batch, std::span<value> out,
                 std::span<eval_status> status) const noexcept;
 

@@ -1241,6 +1241,7 @@ compile_result compile_expression(std::string_view text, const schema& s,
   impl->zone = s.zone();
   fuse(*impl);
   impl->vm = lower_to_registers(*impl);
+  if (!impl->vm.empty()) impl->columns = lower_to_columns(*impl);
   impl->result = {
       root->type.kind, root->type.scale, root->type.enum_index, root->type.nullable, {}};
   result.expression = std::make_unique<compiled_expression>(std::move(impl));

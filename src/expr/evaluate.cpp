@@ -770,6 +770,10 @@ void compiled_expression::evaluate(std::span<const expression_input> inputs, std
 void compiled_expression::evaluate(const expression_batch& batch, std::span<value> out,
                                    std::span<eval_status> status) const noexcept {
   const std::size_t n = std::min({batch.rows(), out.size(), status.size()});
+  if (!impl_->columns.empty()) {
+    internal::expr::run_columns(*impl_, batch, n, out.data(), status.data());
+    return;
+  }
   if (!impl_->vm.empty()) {
     internal::expr::run_registers(*impl_, batch, n, out.data(), status.data());
     return;
@@ -777,6 +781,10 @@ void compiled_expression::evaluate(const expression_batch& batch, std::span<valu
   for (std::size_t i = 0; i < n; ++i) {
     status[i] = evaluate_tree(*impl_, internal::expr::batch_row{batch, i}, out[i]);
   }
+}
+
+bool compiled_expression::batch_in_columns() const noexcept {
+  return !impl_->columns.empty();
 }
 
 eval_status compiled_expression::evaluate(const expression_input& input,

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "expr/columns.hpp"
 #include "expr/vm.hpp"
 #include "loyalty/expression.hpp"
 
@@ -124,7 +125,8 @@ struct compiled_expression::impl {
   std::uint32_t max_iterations = 0;
   time_zone zone = time_zone::utc();
   field_type result;
-  internal::expr::register_program vm;  // empty: the tree evaluator runs `nodes`
+  internal::expr::register_program vm;     // empty: the tree evaluator runs `nodes`
+  internal::expr::column_program columns;  // empty: batches run `vm` event by event
 };
 
 namespace internal::expr {
@@ -178,6 +180,17 @@ eval_status run_registers(const compiled_expression::impl& p, const expression_i
 /// Runs `p.vm` (not empty) against the first `rows` events of `in`.
 void run_registers(const compiled_expression::impl& p, const expression_batch& in, std::size_t rows,
                    value* out, eval_status* status) noexcept;
+
+/// Runs `p.vm` (not empty) against event `row` of `in`.
+eval_status run_registers_row(const compiled_expression::impl& p, const expression_batch& in,
+                              std::size_t row, value& out) noexcept;
+
+/// The column program for `p` (whose `vm` is not empty), or an empty one (columns.cpp).
+column_program lower_to_columns(const compiled_expression::impl& p);
+
+/// Runs `p.columns` (not empty) against the first `rows` events of `in`.
+void run_columns(const compiled_expression::impl& p, const expression_batch& in, std::size_t rows,
+                 value* out, eval_status* status) noexcept;
 
 }  // namespace internal::expr
 

@@ -1006,6 +1006,11 @@ void run_registers(const compiled_expression::impl& p, const expression_batch& i
   for (std::size_t row = 0; row < rows; ++row) status[row] = run(p, batch_row{in, row}, out[row]);
 }
 
+eval_status run_registers_row(const compiled_expression::impl& p, const expression_batch& in,
+                              std::size_t row, value& out) noexcept {
+  return run(p, batch_row{in, row}, out);
+}
+
 #if LOYALTY_VM_THREADED
 #pragma GCC diagnostic pop
 #endif
