@@ -528,7 +528,6 @@ class column_lowering {
 
 using column = std::int64_t[column_rows];
 
-
 /// Marks an event for the register machine when `bad`.
 inline void note(std::uint8_t& mark, bool bad) noexcept {
   mark = static_cast<std::uint8_t>(mark | static_cast<std::uint8_t>(bad));
