@@ -32,11 +32,15 @@
   X(L0109, error, invalid_integer, "invalid integer")                               \
   X(L0110, error, invalid_choice, "invalid choice")                                 \
   X(L0111, error, empty_value, "empty value")                                       \
+  X(L0112, error, invalid_period, "invalid period")                                 \
+  X(L0113, error, invalid_duration, "invalid duration")                             \
+  X(L0114, error, invalid_day_of_year, "invalid day of the year")                   \
   X(L0201, error, unknown_time_zone, "unknown time zone")                           \
   X(L0202, error, unknown_currency, "unknown currency")                             \
   X(L0203, error, undeclared_currency, "currency not declared")                     \
   X(L0204, warning, scale_below_minor_unit, "scale below the currency's minor unit")         \
   X(L0205, error, unknown_type, "unknown field type")                                         \
+  X(L0206, error, key_not_for_policy, "key does not apply to the policy")                     \
   X(L0301, error, expression_syntax, "expression syntax error")                               \
   X(L0302, error, unknown_name, "unknown name")                                               \
   X(L0303, error, type_mismatch, "type mismatch")                                             \

@@ -128,17 +128,18 @@ std::string_view to_string(timeout_action a) noexcept {
 }
 
 std::string_view to_string(op_kind k) noexcept {
-  static constexpr std::array<std::string_view, 10> names = {
-      "earn",    "activate", "cancel_pending", "redeem", "reserve",
-      "capture", "release",  "reverse_earn",   "refund", "adjust"};
+  static constexpr std::array<std::string_view, 11> names = {
+      "earn",    "activate",     "cancel_pending", "redeem", "reserve",        "capture",
+      "release", "reverse_earn", "refund",         "adjust", "record_activity"};
   const auto i = static_cast<std::size_t>(k);
   return i < names.size() ? names[i] : "?";
 }
 
 std::string_view to_string(entry_kind k) noexcept {
-  static constexpr std::array<std::string_view, 12> names = {
-      "earn",    "activate",     "cancel_pending", "redeem", "reserve", "capture",
-      "release", "reverse_earn", "refund",         "adjust", "expire",  "failed"};
+  static constexpr std::array<std::string_view, 14> names = {
+      "earn",    "activate",     "cancel_pending", "redeem", "reserve",         "capture",
+      "release", "reverse_earn", "refund",         "adjust", "record_activity", "expire",
+      "lapse",   "failed"};
   const auto i = static_cast<std::size_t>(k);
   return i < names.size() ? names[i] : "?";
 }
@@ -196,14 +197,15 @@ ledger_op make_op(op_kind kind, id128 id, std::uint16_t wallet, decimal amount) 
 }  // namespace
 
 ledger_op ledger_op::earn(id128 id, std::uint16_t wallet, decimal amount,
-                          timestamp expires_at) noexcept {
+                          std::optional<timestamp> expires_at) noexcept {
   ledger_op op = make_op(op_kind::earn, id, wallet, amount);
   op.expires_at = expires_at;
   return op;
 }
 
 ledger_op ledger_op::earn_pending(id128 id, std::uint16_t wallet, decimal amount,
-                                  timestamp activates_at, timestamp expires_at) noexcept {
+                                  timestamp activates_at,
+                                  std::optional<timestamp> expires_at) noexcept {
   ledger_op op = earn(id, wallet, amount, expires_at);
   op.activates_at = activates_at;
   return op;
@@ -267,11 +269,15 @@ ledger_op ledger_op::refund(id128 id, std::uint16_t wallet, id128 redemption,
 }
 
 ledger_op ledger_op::adjust(id128 id, std::uint16_t wallet, decimal amount, std::uint32_t reason,
-                            timestamp expires_at) noexcept {
+                            std::optional<timestamp> expires_at) noexcept {
   ledger_op op = make_op(op_kind::adjust, id, wallet, amount);
   op.reason = reason;
   op.expires_at = expires_at;
   return op;
+}
+
+ledger_op ledger_op::record_activity(id128 id, std::uint16_t wallet) noexcept {
+  return make_op(op_kind::record_activity, id, wallet, decimal());
 }
 
 // --- the ledger --------------------------------------------------------------------------------
@@ -281,6 +287,12 @@ ledger::ledger(std::vector<wallet_policy> wallets) : wallets_(std::move(wallets)
   for (const wallet_policy& w : wallets_) {
     if (w.scale < 0 || w.scale > decimal::max_scale) {
       throw std::invalid_argument("ledger: wallet scale outside 0..18");
+    }
+    if (const std::string problem = w.expiry.problem(); !problem.empty()) {
+      throw std::invalid_argument("ledger: expiry policy: " + problem);
+    }
+    if (w.refund_min_validity < duration{}) {
+      throw std::invalid_argument("ledger: negative refund_min_validity");
     }
   }
 }
@@ -325,12 +337,6 @@ const hold* find_hold(const wallet_state& w, id128 id) noexcept {
   return nullptr;
 }
 
-/// Spendable at `now`: active, not expired, with unheld units.
-std::int64_t spendable(const lot& l, timestamp now) noexcept {
-  if (l.pending || l.expires_at <= now) return 0;
-  return l.remaining - l.held;
-}
-
 /// The idempotency comparison, in TigerBeetle's spirit: the kind first (it changes what the
 /// other fields mean), then the fields in a fixed order.
 ledger_result compare_body(const ledger_op& was, const ledger_op& now) noexcept {
@@ -362,6 +368,11 @@ entry_kind entry_of(op_kind k) noexcept {
 }
 
 /// Builds one decision: entries in order, with sequence numbers after the state's version.
+///
+/// The decider also keeps what the decision changes about expiry before its entries are
+/// applied: a wallet that lapses in this decision has every lot expired (at the lapse instant
+/// at the latest), and its inactivity clock no longer runs. Every check below reads lots
+/// through expires_at() and spendable(), never their fields, so a lapse is seen at once.
 class decider {
  public:
   decider(const std::vector<wallet_policy>& policies, const customer_state& s, timestamp now)
@@ -385,6 +396,15 @@ class decider {
     return d_.entries.back();
   }
 
+  /// Success: the op's own entry is the last one; it may reset the inactivity clock (a credit
+  /// when it makes a new lot).
+  decision succeed(const ledger_op& op, std::int64_t units, bool credits = false) {
+    mark_activity(d_.entries.back(), op.kind, credits);
+    decision out = finish(ledger_result::ok);
+    out.units = units;
+    return out;
+  }
+
   /// A state-dependent failure: recorded, so the id stays failed.
   decision fail(const ledger_op& op, ledger_result r) {
     journal_entry& e = add(entry_kind::failed, op.id, op);
@@ -392,16 +412,66 @@ class decider {
     return finish(r);
   }
 
-  /// Expiry entries for the lots of `wallet` past their expires_at with unheld units; returns
-  /// the units they take from what was available (pending lots' units never were).
+  /// `l`'s expires_at as this decision sees it.
+  timestamp expires_at(std::uint16_t wallet, const lot& l) const noexcept {
+    const std::optional<timestamp> lapse = lapsed_at(wallet);
+    return lapse ? std::min(l.expires_at, *lapse) : l.expires_at;
+  }
+  bool expired(std::uint16_t wallet, const lot& l) const noexcept {
+    return expires_at(wallet, l) <= now_;
+  }
+  /// Spendable at `now`: active, not expired, with unheld units.
+  std::int64_t spendable(std::uint16_t wallet, const lot& l) const noexcept {
+    if (l.pending || expired(wallet, l)) return 0;
+    return l.remaining - l.held;
+  }
+
+  /// A `lapse` entry if `wallet` has an inactivity policy and its clock ran out by now (once
+  /// per decision).
+  void lapse(std::uint16_t wallet) {
+    const wallet_state& w = s_.wallets[wallet];
+    if (policies_[wallet].expiry.kind != expiry_kind::inactivity || !w.last_activity ||
+        w.lapses_at > now_ || lapsed_at(wallet)) {
+      return;
+    }
+    ledger_op op;
+    op.kind = op_kind::adjust;
+    op.id = s_.customer.child(static_cast<std::uint32_t>(s_.version + d_.entries.size() + 1));
+    op.wallet = wallet;
+    journal_entry& e = add(entry_kind::lapse, op.id, op);
+    e.expires_at = w.lapses_at;
+    lapses_.push_back({wallet, w.lapses_at});
+  }
+
+  /// Whether the inactivity clock of `wallet` runs, after what this decision did so far.
+  bool clock_running(std::uint16_t wallet) const noexcept {
+    return s_.wallets[wallet].last_activity.has_value() && !lapsed_at(wallet);
+  }
+
+  /// Marks `e` as resetting the wallet's inactivity clock when the policy says so: a
+  /// record_activity, an operation named in reset_on, or a credit while the clock is stopped.
+  void mark_activity(journal_entry& e, op_kind kind, bool credits) const {
+    const wallet_policy& p = policies_[e.op.wallet];
+    if (p.expiry.kind != expiry_kind::inactivity) return;
+    if (kind == op_kind::record_activity || p.reset_on.contains(kind) ||
+        (credits && !clock_running(e.op.wallet))) {
+      e.marks_activity = true;
+      e.lapses_at = expiry_instant(p.expiry, now_, p.zone);
+    }
+  }
+
+  /// A lapse (if due), then expiry entries for the lots of `wallet` past their expires_at with
+  /// unheld units; returns the units they take from what was available (pending lots' units
+  /// never were).
   std::int64_t expire(std::uint16_t wallet) {
+    lapse(wallet);
     const wallet_state& w = s_.wallets[wallet];
     const bool sorted_by_expiry =
         policies_[wallet].order == consumption_order::soonest_expiring_first;
     std::int64_t total = 0;
     for (std::size_t i = w.first_open; i < w.lots.size(); ++i) {
       const lot& l = w.lots[i];
-      if (l.expires_at > now_) {
+      if (!expired(wallet, l)) {
         if (sorted_by_expiry) break;  // the rest expire later
         continue;
       }
@@ -428,7 +498,7 @@ class decider {
     std::int64_t left = units;
     if (first.valid()) {
       if (const lot* l = find_lot(w, first)) {
-        const std::int64_t n = std::min(left, spendable(*l, now_));
+        const std::int64_t n = std::min(left, spendable(wallet, *l));
         if (n > 0) {
           parts.push_back({l->id, n});
           left -= n;
@@ -438,7 +508,7 @@ class decider {
     for (std::size_t i = w.first_open; i < w.lots.size() && left > 0; ++i) {
       const lot& l = w.lots[i];
       if (l.id == first) continue;
-      const std::int64_t n = std::min(left, spendable(l, now_));
+      const std::int64_t n = std::min(left, spendable(wallet, l));
       if (n <= 0) continue;
       parts.push_back({l.id, n});
       left -= n;
@@ -466,12 +536,55 @@ class decider {
   }
 
  private:
+  struct wallet_lapse {
+    std::uint16_t wallet;
+    timestamp at;
+  };
+  std::optional<timestamp> lapsed_at(std::uint16_t wallet) const noexcept {
+    for (const wallet_lapse& x : lapses_) {
+      if (x.wallet == wallet) return x.at;
+    }
+    return std::nullopt;
+  }
+
   std::vector<lot_part> released_;
+  std::vector<wallet_lapse> lapses_;  // wallets that lapse in this decision; usually none
   const std::vector<wallet_policy>& policies_;
   const customer_state& s_;
   timestamp now_;
   decision d_;
 };
+
+/// The expires_at of a new lot credited at `now` (pending while activates_at > now): the op's
+/// own, else the policy's. A pending lot whose clock starts at activation gets its expiry when
+/// it activates: until then it is timestamp::max().
+timestamp new_lot_expiry(const wallet_policy& p, const ledger_op& op, bool pending,
+                         timestamp now) noexcept {
+  if (op.expires_at) return *op.expires_at;
+  switch (p.expiry.kind) {
+    case expiry_kind::never:
+    case expiry_kind::inactivity:  // the wallet lapses as a whole; lots have no expiry
+      return timestamp::max();
+    case expiry_kind::after:
+    case expiry_kind::fixed_dates:
+      if (pending && p.expiry.clock == clock_start::activation) return timestamp::max();
+      return expiry_instant(p.expiry, now, p.zone);
+  }
+  return timestamp::max();
+}
+
+/// The expires_at of pending lot `l` once it activates at `now`: under clock_starts:
+/// activation, the policy's from now, unless the earn set its own.
+timestamp activated_lot_expiry(const wallet_policy& p, const customer_state& s, const lot& l,
+                               timestamp now) noexcept {
+  const bool from_activation =
+      (p.expiry.kind == expiry_kind::after || p.expiry.kind == expiry_kind::fixed_dates) &&
+      p.expiry.clock == clock_start::activation;
+  if (!from_activation) return l.expires_at;
+  const auto it = s.ids.find(l.id);
+  if (it == s.ids.end() || it->second.op.expires_at) return l.expires_at;
+  return expiry_instant(p.expiry, now, p.zone);
+}
 
 std::int64_t sum(const std::vector<lot_part>& parts) noexcept {
   std::int64_t n = 0;
@@ -496,7 +609,7 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
   const wallet_policy& policy = wallets_[op.wallet];
   const wallet_state& w = s.wallets[op.wallet];
   const bool needs_amount = op.kind != op_kind::activate && op.kind != op_kind::cancel_pending &&
-                            op.kind != op_kind::release;
+                            op.kind != op_kind::release && op.kind != op_kind::record_activity;
   std::int64_t units = 0;
   if (needs_amount) {
     const std::optional<std::int64_t> u = to_units(op.amount, policy.scale);
@@ -506,8 +619,13 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
     units = *u;
   }
   const bool credit = op.kind == op_kind::earn || (op.kind == op_kind::adjust && units > 0);
+  const bool pending = op.kind == op_kind::earn && op.activates_at > now;
+  // The lot's expiry: the op's own, or what the wallet's policy gives (computed here, recorded
+  // in the entry, so replaying never runs the policy).
+  const timestamp lot_expires_at = credit ? new_lot_expiry(policy, op, pending, now) : now;
   const bool until_activated = op.activates_at == timestamp::max();
-  if (credit && (op.expires_at <= now || (!until_activated && op.activates_at >= op.expires_at))) {
+  if (credit &&
+      (lot_expires_at <= now || (!until_activated && op.activates_at >= lot_expires_at))) {
     return d.finish(ledger_result::invalid_dates);
   }
   if (op.kind == op_kind::reserve && op.deadline <= now) {
@@ -525,34 +643,30 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
         journal_entry& e = d.add(entry_kind::adjust, op.id, op);
         e.units = -units;
         e.parts = parts;
-        decision out = d.finish(ledger_result::ok);
-        out.units = units;
-        return out;
+        return d.succeed(op, units);
       }
       journal_entry& e = d.add(entry_of(op.kind), op.id, op);
       e.units = units;
-      const bool pending = op.kind == op_kind::earn && op.activates_at > now;
+      e.expires_at = lot_expires_at;
       if (!pending) e.debt_units = std::min(units, w.totals.debt);
-      decision out = d.finish(ledger_result::ok);
-      out.units = units;
-      return out;
+      return d.succeed(op, units, true);
     }
     case op_kind::activate:
     case op_kind::cancel_pending: {
       const lot* l = find_lot(w, op.target);
       if (l == nullptr) return d.fail(op, ledger_result::lot_not_found);
       if (!l->pending) return d.fail(op, ledger_result::lot_not_pending);
-      if (op.kind == op_kind::activate && l->expires_at <= now) {
-        return d.fail(op, ledger_result::lot_expired);
-      }
+      const bool expired = d.expired(op.wallet, *l);
+      if (op.kind == op_kind::activate && expired) return d.fail(op, ledger_result::lot_expired);
       journal_entry& e = d.add(entry_of(op.kind), op.id, op);
       // A pending lot past its expiry was just expired above: nothing is left to cancel.
-      e.units = l->expires_at <= now ? 0 : l->remaining;
+      e.units = expired ? 0 : l->remaining;
       e.parts.push_back({l->id, e.units});
-      if (op.kind == op_kind::activate) e.debt_units = std::min(l->remaining, w.totals.debt);
-      decision out = d.finish(ledger_result::ok);
-      out.units = e.units;
-      return out;
+      if (op.kind == op_kind::activate) {
+        e.debt_units = std::min(l->remaining, w.totals.debt);
+        e.expires_at = activated_lot_expiry(policy, s, *l, now);
+      }
+      return d.succeed(op, e.units);
     }
     case op_kind::redeem:
     case op_kind::reserve: {
@@ -560,8 +674,10 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
       if (op.target.valid()) {
         const lot* l = find_lot(w, op.target);
         if (l == nullptr) return d.fail(op, ledger_result::lot_not_found);
-        if (l->expires_at <= now) return d.fail(op, ledger_result::lot_expired);
-        if (spendable(*l, now) < units) return d.fail(op, ledger_result::insufficient_balance);
+        if (d.expired(op.wallet, *l)) return d.fail(op, ledger_result::lot_expired);
+        if (d.spendable(op.wallet, *l) < units) {
+          return d.fail(op, ledger_result::insufficient_balance);
+        }
         parts.push_back({l->id, units});
       } else {
         if (available < units) return d.fail(op, ledger_result::insufficient_balance);
@@ -570,9 +686,7 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
       journal_entry& e = d.add(entry_of(op.kind), op.id, op);
       e.units = units;
       e.parts = std::move(parts);
-      decision out = d.finish(ledger_result::ok);
-      out.units = units;
-      return out;
+      return d.succeed(op, units);
     }
     case op_kind::capture:
     case op_kind::release: {
@@ -590,9 +704,7 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
         if (n > 0) e.parts.push_back({p.lot, n});
         left -= n;
       }
-      decision out = d.finish(ledger_result::ok);
-      out.units = e.units;
-      return out;
+      return d.succeed(op, e.units);
     }
     case op_kind::reverse_earn: {
       const lot* l = find_lot(w, op.target);
@@ -602,7 +714,7 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
       if (l->pending) {
         // Points not yet spendable are simply taken back, whatever the policy; a pending lot
         // that has expired has nothing left (the expiry entry above took it).
-        const std::int64_t n = l->expires_at <= now ? 0 : std::min(units, l->remaining);
+        const std::int64_t n = d.expired(op.wallet, *l) ? 0 : std::min(units, l->remaining);
         e.units = n;
         if (n > 0) e.parts.push_back({l->id, n});
       } else if (policy.returns != return_policy::only_pending) {
@@ -610,9 +722,7 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
         e.units = sum(e.parts);
         if (policy.returns == return_policy::allow_negative) e.debt_units = units - e.units;
       }
-      decision out = d.finish(ledger_result::ok);
-      out.units = e.units + e.debt_units;
-      return out;
+      return d.succeed(op, e.units + e.debt_units);
     }
     case op_kind::refund: {
       const auto it = s.ids.find(op.target);
@@ -637,12 +747,16 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
       for (const decimal& x : shares_d) shares.push_back(x.units());
       journal_entry& e = d.add(entry_kind::refund, op.id, op);
       e.units = units;
-      const timestamp valid_until{now.micros + policy.refund_min_validity.micros};
+      // (Saturating: a validity beyond timestamp::max() is never-expiring.)
+      const timestamp valid_until{policy.refund_min_validity.micros >
+                                          timestamp::max().micros - now.micros
+                                      ? timestamp::max().micros
+                                      : now.micros + policy.refund_min_validity.micros};
       for (std::size_t i = 0; i < r.parts.size(); ++i) {
         if (shares[i] == 0) continue;
         e.shares.push_back({r.parts[i].lot, shares[i]});
         const lot* l = find_lot(w, r.parts[i].lot);
-        if (l != nullptr && !l->pending && l->expires_at >= valid_until) {
+        if (l != nullptr && !l->pending && d.expires_at(op.wallet, *l) >= valid_until) {
           e.parts.push_back({l->id, shares[i]});
         } else {
           e.reissued_units += shares[i];
@@ -652,10 +766,11 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
         e.reissued_lot = op.id;
         e.reissued_expires_at = valid_until;
       }
-      decision out = d.finish(ledger_result::ok);
-      out.units = units;
-      return out;
+      return d.succeed(op, units, e.reissued_units > 0);
     }
+    case op_kind::record_activity:
+      d.add(entry_kind::record_activity, op.id, op);
+      return d.succeed(op, 0);
   }
   return d.finish(ledger_result::invalid_amount);
 }
@@ -664,6 +779,8 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
   decider d(wallets_, s, now);
   for (std::uint16_t wi = 0; wi < wallets_.size(); ++wi) {
     const wallet_state& w = s.wallets[wi];
+    // An inactive wallet lapses first: its pending lots then expire as pending, unactivated.
+    d.lapse(wi);
     // Holds past their deadline, by deadline then id.
     std::vector<const hold*> due;
     for (const hold& h : w.holds) {
@@ -692,7 +809,7 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
     // Pending lots whose time has come, in lot order; debt is repaid first.
     std::int64_t debt = w.totals.debt;
     for (const lot& l : w.lots) {
-      if (!l.pending || l.activates_at > now || l.expires_at <= now) continue;
+      if (!l.pending || l.activates_at > now || d.expired(wi, l)) continue;
       ledger_op op;
       op.kind = op_kind::activate;
       op.id = l.id.child(2);
@@ -702,6 +819,7 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
       e.units = l.remaining;
       e.parts.push_back({l.id, l.remaining});
       e.debt_units = std::min(l.remaining, debt);
+      e.expires_at = activated_lot_expiry(wallets_[wi], s, l, now);
       debt -= e.debt_units;
     }
   }
@@ -740,6 +858,32 @@ lot& require_lot(wallet_state& w, id128 id) {
   return *l;
 }
 
+/// Gives `l` a new expires_at and moves it to its place in the wallet's order.
+void set_expiry(wallet_state& w, consumption_order order, lot& l, timestamp expires_at) {
+  if (l.expires_at == expires_at) return;
+  l.expires_at = expires_at;
+  if (order != consumption_order::soonest_expiring_first) return;  // fifo ignores expiry
+  const auto index = static_cast<std::size_t>(&l - w.lots.data());
+  lot moved = std::move(l);
+  w.lots.erase(w.lots.begin() + static_cast<std::ptrdiff_t>(index));
+  if (index < w.first_open) --w.first_open;  // an empty lot before first_open went away
+  insert_lot(w, order, std::move(moved));
+  settle_first_open(w);
+}
+
+/// A lapse at `at`: no lot stays valid after it; the lots take their new order.
+void lapse_lots(wallet_state& w, consumption_order order, timestamp at) {
+  for (lot& l : w.lots) l.expires_at = std::min(l.expires_at, at);
+  if (order == consumption_order::soonest_expiring_first) {
+    std::sort(w.lots.begin(), w.lots.end(),
+              [order](const lot& x, const lot& y) { return before(order, x, y); });
+  }
+  w.first_open = 0;
+  settle_first_open(w);
+  w.last_activity.reset();
+  w.lapses_at = timestamp::max();
+}
+
 }  // namespace
 
 bool ledger::apply(customer_state& s, const decision& d) const {
@@ -759,6 +903,10 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
   const consumption_order order = wallets_[wi].order;
   ++s.version;
   id_record record{e.op, ledger_result::ok, e.units, {}, 0};
+  if (e.marks_activity && e.kind != entry_kind::failed) {
+    w.last_activity = e.at;
+    w.lapses_at = e.lapses_at;
+  }
 
   switch (e.kind) {
     case entry_kind::failed:
@@ -783,7 +931,7 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
         l.earned_at = e.at;
         l.pending = e.kind == entry_kind::earn && e.op.activates_at > e.at;
         l.activates_at = l.pending ? e.op.activates_at : e.at;
-        l.expires_at = e.op.expires_at;
+        l.expires_at = e.expires_at;
         l.source_event = e.op.source_event;
         l.source_rule = e.op.source_rule;
         t.earned += e.units;
@@ -800,6 +948,7 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       l.remaining -= e.debt_units;
       t.debt -= e.debt_units;
       t.available += l.remaining;
+      set_expiry(w, order, l, e.expires_at);  // clock_starts: activation
       break;
     }
     case entry_kind::cancel_pending: {
@@ -897,6 +1046,11 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       }
       break;
     }
+    case entry_kind::record_activity:
+      break;
+    case entry_kind::lapse:
+      lapse_lots(w, order, e.expires_at);
+      return;  // ledger-made: no id record
     case entry_kind::expire: {
       lot& l = require_lot(w, e.op.target);
       l.remaining -= e.units;
@@ -962,6 +1116,11 @@ std::string ledger::check(const customer_state& s) const {
       return where + "earned - spent - expired - reversed + debt is not the balance";
     }
     if (t.debt < 0) return where + "negative debt";
+    const bool inactivity = wallets_[wi].expiry.kind == expiry_kind::inactivity;
+    if (w.last_activity ? !inactivity || w.lapses_at <= *w.last_activity
+                        : w.lapses_at != timestamp::max()) {
+      return where + "the inactivity clock is inconsistent";
+    }
   }
   return {};
 }

@@ -11,6 +11,7 @@
 #include "loyalty/program.hpp"
 #include "schema_reader.hpp"
 #include "text_util.hpp"
+#include "wallet_reader.hpp"
 #include "yaml/raw_node.hpp"
 
 namespace loyalty {
@@ -102,6 +103,7 @@ void program_builder::build(const raw_node& root, program& out) {
   if (auto v = reader_.text(top.required("name"), "'name'")) out.name_ = std::move(*v);
   if (auto v = reader_.text(top.required("version"), "'version'")) out.version_ = std::move(*v);
   if (auto v = time_zone(top.required("time_zone"))) out.time_zone_ = std::move(*v);
+  out.zone_ = zone_;
   out.schema_.set_time_zone(zone_);  // before the schema, whose expressions read dates in it
   currencies(top.optional("currencies"), out);
   point_types(top.required("point_types"), out);
@@ -227,6 +229,7 @@ std::optional<point_type> program_builder::one_point_type(const raw_node& node, 
                       t.money->code));
     }
   }
+  internal::read_wallet_keys(reader_, m, what, t);
   m.finish();
   if (!id || !rounding || !scale) return std::nullopt;
   t.id = *id;

@@ -765,6 +765,27 @@ timestamp start_of_day(civil_date date, time_zone zone) noexcept {
   return start_of_day_days(date_in_domain(date).days, zone);
 }
 
+duration local_time_of_day(timestamp t, time_zone zone) noexcept {
+  const std::int64_t micros = micros_in_domain(t);
+  const std::int64_t s = floor_div(micros, micros_per_second);
+  const std::int64_t offset_s = span_at(time_zone_access::impl(zone), s).offset_s;
+  return {floor_mod(micros + offset_s * micros_per_second, micros_per_day)};
+}
+
+timestamp local_instant(civil_date date, duration time_of_day, time_zone zone) noexcept {
+  const std::int64_t tod = std::clamp<std::int64_t>(time_of_day.micros, 0, micros_per_day - 1);
+  const std::int64_t local_micros = std::int64_t{date_in_domain(date).days} * micros_per_day + tod;
+  const std::int64_t local_s = floor_div(local_micros, micros_per_second);
+  const zone_impl& impl = time_zone_access::impl(zone);
+  const std::int64_t s = first_instant_at_or_after(impl, local_s);
+  // Where the clocks show local_s itself, keep the fraction of the second; in a gap the first
+  // instant after the jump shows a later time, and is the answer as it is.
+  if (s + span_at(impl, s).offset_s == local_s) {
+    return {s * micros_per_second + floor_mod(local_micros, micros_per_second)};
+  }
+  return {s * micros_per_second};
+}
+
 timestamp start_of(calendar_unit unit, timestamp t, time_zone zone) noexcept {
   return start_of_day_days(period_start(unit, local_date(t, zone)), zone);
 }

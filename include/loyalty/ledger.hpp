@@ -9,18 +9,21 @@
 //
 //   loyalty::ledger book({loyalty::wallet_policy{}});        // one wallet: whole points
 //   loyalty::customer_state alice = book.open(loyalty::id128{0, 1});
-//   loyalty::ledger_op earn = loyalty::ledger_op::earn(id, 0,
-//   loyalty::decimal::from_int(100).value,
-//                                                      expires);
+//   loyalty::ledger_op earn =
+//       loyalty::ledger_op::earn(id, 0, loyalty::decimal::from_int(100).value);
 //   loyalty::decision d = book.decide(alice, earn, now);
 //   // ... persist d.entries and the state atomically, if alice.version == d.read_version ...
 //   book.apply(alice, d);
+//
+// With a loaded program, loyalty::wallet_policies(program) (loyalty/program.hpp) gives one wallet
+// per point type, with the expiry policy and the other wallet keys of the program file.
 //
 // docs/ledger.md describes every operation, result code and policy, and the commit protocol.
 #pragma once
 
 #include <compare>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,6 +32,7 @@
 #include <vector>
 
 #include "loyalty/decimal.hpp"
+#include "loyalty/expiry.hpp"
 #include "loyalty/time.hpp"
 
 namespace loyalty {
@@ -50,7 +54,7 @@ struct id128 {
                       std::string_view rule) noexcept;
   /// A second id derived from this one, for entries the ledger writes on its own: a hold's
   /// timeout (child 1), a lot's activation by advance() (child 2), a lot's expiry (child of the
-  /// entry's sequence number).
+  /// entry's sequence number), a wallet's lapse (the customer's id, child of the sequence).
   id128 child(std::uint32_t n) const noexcept;
   /// 32 lowercase hex digits, high first.
   std::string to_string() const;
@@ -79,9 +83,44 @@ enum class return_policy : std::uint8_t {
 /// What happens to a hold when its deadline passes (in advance()).
 enum class timeout_action : std::uint8_t { capture, release, none };
 
+/// What an operation asks for. Build one with the named constructors.
+enum class op_kind : std::uint8_t {
+  earn,             ///< credit a new lot (pending while activates_at > now)
+  activate,         ///< make pending lot `target` spendable
+  cancel_pending,   ///< remove pending lot `target` (nothing was spendable)
+  redeem,           ///< debit `amount` by the wallet's order, or from lot `target` only
+  reserve,          ///< hold `amount` by the wallet's order until capture, release or deadline
+  capture,          ///< spend up to `amount` of hold `target`; the rest is released
+  release,          ///< give hold `target` back to its lots
+  reverse_earn,     ///< take back `amount` of earn `target` under the wallet's return policy
+  refund,           ///< give back `amount` of redemption or capture `target`, prorated
+  adjust,           ///< manual: credit (amount > 0, a new lot) or debit (amount < 0) with a reason
+  record_activity,  ///< an event that resets the wallet's inactivity clock; moves nothing
+};
+
 std::string_view to_string(consumption_order o) noexcept;
 std::string_view to_string(return_policy p) noexcept;
 std::string_view to_string(timeout_action a) noexcept;
+std::string_view to_string(op_kind k) noexcept;
+
+/// A set of operation kinds: which operations reset a wallet's inactivity clock.
+class op_kind_set {
+ public:
+  constexpr op_kind_set() noexcept = default;
+  constexpr op_kind_set(std::initializer_list<op_kind> kinds) noexcept {
+    for (const op_kind k : kinds) insert(k);
+  }
+  constexpr void insert(op_kind k) noexcept { bits_ |= bit(k); }
+  constexpr bool contains(op_kind k) const noexcept { return (bits_ & bit(k)) != 0; }
+  constexpr bool empty() const noexcept { return bits_ == 0; }
+  friend constexpr bool operator==(op_kind_set, op_kind_set) noexcept = default;
+
+ private:
+  static constexpr std::uint32_t bit(op_kind k) noexcept {
+    return std::uint32_t{1} << static_cast<unsigned>(k);
+  }
+  std::uint32_t bits_ = 0;
+};
 
 /// The rules of one wallet kind (one per point type of the program).
 struct wallet_policy {
@@ -89,8 +128,17 @@ struct wallet_policy {
   consumption_order order = consumption_order::soonest_expiring_first;
   return_policy returns = return_policy::within_balance;
   /// A refunded redemption goes back to its lots while they are valid; an amount whose lot has
-  /// expired (or expires sooner than this) is re-issued as a new lot valid this long.
+  /// expired (or expires sooner than this) is re-issued as a new lot valid this long (an exact
+  /// duration, not calendar days).
   duration refund_min_validity = duration::days(30);
+  /// When credits expire: never by default. An earn or credit adjustment without its own
+  /// `expires_at` gets expiry_instant(expiry, start, zone); see docs/ledger.md#expiry-policies.
+  expiry_policy expiry;
+  /// With an `inactivity` policy: the operations whose success resets the wallet's inactivity
+  /// clock (record_activity always does; entries advance() makes on its own never do).
+  op_kind_set reset_on{op_kind::earn, op_kind::redeem};
+  /// The time zone whose calendar days, weeks and months the expiry policy counts.
+  time_zone zone = time_zone::utc();
 };
 
 /// A credit: what an earn (or a refund, a transfer in, an adjustment) put in a wallet.
@@ -125,22 +173,6 @@ struct hold {
   timeout_action on_timeout = timeout_action::none;
 };
 
-/// What an operation asks for. Build one with the named constructors.
-enum class op_kind : std::uint8_t {
-  earn,            ///< credit a new lot (pending while activates_at > now)
-  activate,        ///< make pending lot `target` spendable
-  cancel_pending,  ///< remove pending lot `target` (nothing was spendable)
-  redeem,          ///< debit `amount` by the wallet's order, or from lot `target` only
-  reserve,         ///< hold `amount` by the wallet's order until capture, release or deadline
-  capture,         ///< spend up to `amount` of hold `target`; the rest is released
-  release,         ///< give hold `target` back to its lots
-  reverse_earn,    ///< take back `amount` of earn `target` under the wallet's return policy
-  refund,          ///< give back `amount` of redemption or capture `target`, prorated
-  adjust,          ///< manual: credit (amount > 0, a new lot) or debit (amount < 0) with a reason
-};
-
-std::string_view to_string(op_kind k) noexcept;
-
 struct ledger_op {
   op_kind kind = op_kind::earn;
   id128 id;                  ///< idempotency key: the same id is never applied twice
@@ -148,7 +180,9 @@ struct ledger_op {
   decimal amount;
   id128 target;  ///< activate/cancel_pending: lot; capture/release: hold; reverse_earn: earn;
                  ///< refund: the redemption; redeem: an explicit lot (optional)
-  timestamp expires_at = timestamp::max();    ///< earn, adjust credit
+  /// earn, adjust credit: when the lot expires (timestamp::max(): never); nullopt: as the
+  /// wallet's expiry policy says.
+  std::optional<timestamp> expires_at;
   timestamp activates_at = timestamp::min();  ///< earn: pending until then (max: until activated)
   timestamp deadline = timestamp::max();      ///< reserve
   timeout_action on_timeout = timeout_action::none;
@@ -156,10 +190,12 @@ struct ledger_op {
   std::uint32_t source_rule = 0;
   std::uint32_t reason = 0;  ///< adjust: the host's reason code
 
+  /// Without `expires_at`, the lot expires as the wallet's expiry policy says.
   static ledger_op earn(id128 id, std::uint16_t wallet, decimal amount,
-                        timestamp expires_at = timestamp::max()) noexcept;
+                        std::optional<timestamp> expires_at = std::nullopt) noexcept;
   static ledger_op earn_pending(id128 id, std::uint16_t wallet, decimal amount,
-                                timestamp activates_at, timestamp expires_at) noexcept;
+                                timestamp activates_at,
+                                std::optional<timestamp> expires_at = std::nullopt) noexcept;
   static ledger_op activate(id128 id, std::uint16_t wallet, id128 lot) noexcept;
   static ledger_op cancel_pending(id128 id, std::uint16_t wallet, id128 lot) noexcept;
   static ledger_op redeem(id128 id, std::uint16_t wallet, decimal amount) noexcept;
@@ -173,7 +209,10 @@ struct ledger_op {
   static ledger_op refund(id128 id, std::uint16_t wallet, id128 redemption,
                           decimal amount) noexcept;
   static ledger_op adjust(id128 id, std::uint16_t wallet, decimal amount, std::uint32_t reason,
-                          timestamp expires_at = timestamp::max()) noexcept;
+                          std::optional<timestamp> expires_at = std::nullopt) noexcept;
+  /// A resetting event (an order, a login: whatever the program counts as activity) for a
+  /// wallet with an `inactivity` expiry policy. The engine issues it; it moves no units.
+  static ledger_op record_activity(id128 id, std::uint16_t wallet) noexcept;
 };
 
 /// Result codes. `ok` and `exists` succeeded; the rest changed nothing, and those marked
@@ -228,7 +267,9 @@ enum class entry_kind : std::uint8_t {
   reverse_earn,
   refund,
   adjust,
+  record_activity,
   expire,  ///< a lot's unspent remainder became breakage (advance, or before an operation)
+  lapse,   ///< an inactive wallet lapsed: every lot now expires at `expires_at` at the latest
   failed,  ///< a state-dependent failure, recorded to burn the id
 };
 
@@ -254,6 +295,13 @@ struct journal_entry {
   /// reverse_earn under allow_negative: the shortfall that became debt; earn and activate: the
   /// part of the lot that repaid debt (the lot starts with units − debt_units remaining).
   std::int64_t debt_units = 0;
+  /// earn, credit adjust: the new lot's expires_at, as decided (the op's, or the policy's);
+  /// activate: the lot's expires_at from now on; lapse: the instant the wallet lapsed.
+  timestamp expires_at = timestamp::max();
+  /// The wallet's inactivity clock restarts at `at`: the wallet lapses at `lapses_at` unless
+  /// another resetting activity comes first.
+  bool marks_activity = false;
+  timestamp lapses_at = timestamp::max();
   ledger_result result = ledger_result::ok;  ///< kind `failed`: the failure
 };
 
@@ -274,6 +322,11 @@ struct wallet_state {
   std::vector<hold> holds;
   balances totals;
   std::size_t first_open = 0;  ///< lots before this one have nothing remaining
+  /// Inactivity policy only: when the inactivity clock last restarted (the last resetting
+  /// activity, or the first credit after the wallet was opened or lapsed); nullopt: not running.
+  std::optional<timestamp> last_activity;
+  /// When the wallet lapses, if nothing resets the clock first; timestamp::max(): never.
+  timestamp lapses_at = timestamp::max();
 };
 
 /// What an id settled: the request, its result, and for debits the lots they took.
@@ -308,6 +361,8 @@ struct decision {
 /// threads at once for different customers.
 class ledger {
  public:
+  /// Throws std::invalid_argument for more than 65,535 wallets, a scale outside 0..18, or an
+  /// expiry policy that is not well formed (expiry_policy::problem()).
   explicit ledger(std::vector<wallet_policy> wallets);
 
   std::span<const wallet_policy> wallets() const noexcept { return wallets_; }
@@ -315,14 +370,16 @@ class ledger {
   /// A new customer with empty wallets.
   customer_state open(id128 customer) const;
 
-  /// Decides `op` against `state` at `now`; changes nothing. Lots that expired by `now` are
-  /// expired first (their `expire` entries come first in the decision), so no expired lot is
-  /// ever consumed, whether or not advance() ran.
+  /// Decides `op` against `state` at `now`; changes nothing. If the op's wallet has lapsed
+  /// (inactivity) by `now`, a `lapse` entry comes first; then lots that expired by `now` are
+  /// expired (their `expire` entries come next), so no expired lot is ever consumed, whether or
+  /// not advance() ran.
   decision decide(const customer_state& state, const ledger_op& op, timestamp now) const;
 
-  /// The end-of-period work at `now`, in this order: holds past their deadline (capture,
-  /// release or nothing, as each says), pending lots whose activates_at has come, lots past
-  /// expires_at (their unspent remainder becomes breakage).
+  /// The end-of-period work at `now`, for each wallet in this order: a lapse that has come
+  /// (inactivity), holds past their deadline (capture, release or nothing, as each says),
+  /// pending lots whose activates_at has come; then, for every wallet, lots past expires_at
+  /// (their unspent remainder becomes breakage).
   decision advance(const customer_state& state, timestamp now) const;
 
   /// Applies a decision's entries (the host calls this after persisting them). False, changing

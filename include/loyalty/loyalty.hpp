@@ -5,6 +5,7 @@
 #include "loyalty/currency.hpp"
 #include "loyalty/decimal.hpp"
 #include "loyalty/diagnostic.hpp"
+#include "loyalty/expiry.hpp"
 #include "loyalty/expression.hpp"
 #include "loyalty/format.hpp"
 #include "loyalty/ledger.hpp"

@@ -7,6 +7,7 @@
 //   }
 //   const loyalty::program& program = *result.program;
 //   const loyalty::point_type* points = program.find_point_type("points");
+//   loyalty::ledger book(loyalty::wallet_policies(program));  // wallet i is point type i
 //
 // The loader reads no files: the host passes the text and a name used in diagnostics. The only
 // outside data consulted is the IANA time zone database, once, when the program is loaded.
@@ -23,7 +24,10 @@
 #include "loyalty/currency.hpp"
 #include "loyalty/decimal.hpp"
 #include "loyalty/diagnostic.hpp"
+#include "loyalty/expiry.hpp"
 #include "loyalty/expression.hpp"
+#include "loyalty/ledger.hpp"
+#include "loyalty/time.hpp"
 
 namespace loyalty {
 
@@ -34,6 +38,17 @@ struct point_type {
   int scale = 0;     ///< fractional digits kept for amounts of this type
   rounding_mode rounding = rounding_mode::floor;  ///< how earned amounts are rounded to scale
   const currency* money = nullptr;  ///< the currency for money wallets; nullptr for points
+
+  // The wallet keys (docs/reference.md#wallet-keys); wallet_policies() hands them to the ledger.
+  // Their defaults are those of loyalty::wallet_policy.
+
+  /// When credits of this type expire (`expiry`): never by default.
+  expiry_policy expiry;
+  /// With an `inactivity` expiry: the operations that reset the clock (`expiry: reset_on`).
+  op_kind_set reset_on{op_kind::earn, op_kind::redeem};
+  consumption_order order = consumption_order::soonest_expiring_first;  ///< `consumption_order`
+  return_policy returns = return_policy::within_balance;                ///< `return_policy`
+  duration refund_min_validity = duration::days(30);                    ///< `refund_min_validity`
 
   bool is_money() const noexcept { return money != nullptr; }
 };
@@ -62,6 +77,9 @@ class program {
   const std::string& version() const noexcept { return version_; }
   /// IANA time zone name, e.g. "Europe/Berlin".
   const std::string& time_zone() const noexcept { return time_zone_; }
+  /// The located time zone of time_zone(): calendar days, weeks and months of expiry policies
+  /// are counted on its clocks.
+  loyalty::time_zone zone() const noexcept { return zone_; }
   /// Currencies the program accepts; the first is its default currency.
   std::span<const currency* const> currencies() const noexcept { return currencies_; }
   std::span<const point_type> point_types() const noexcept { return point_types_; }
@@ -78,11 +96,17 @@ class program {
   std::string name_;
   std::string version_;
   std::string time_zone_;
+  loyalty::time_zone zone_ = loyalty::time_zone::utc();
   std::vector<const currency*> currencies_;
   std::vector<point_type> point_types_;
   loyalty::schema schema_;
   std::vector<variable_def> variables_;
 };
+
+/// The ledger's wallets for `program`: one per point type, in the order of point_types() (so
+/// wallet i is point type i), each with the type's scale, expiry policy, reset_on,
+/// consumption order, return policy and refund_min_validity, and the program's time zone.
+std::vector<wallet_policy> wallet_policies(const program& program);
 
 /// The outcome of loading: a program when there was no error, and every diagnostic found
 /// (warnings may accompany a program).

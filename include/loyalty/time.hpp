@@ -200,6 +200,17 @@ civil_date local_date(timestamp t, time_zone zone) noexcept;
 /// The first instant of `date` in `zone`: local midnight. When midnight does not exist (clocks
 /// jump over it) the first instant after the jump; when it exists twice, the earlier one.
 timestamp start_of_day(civil_date date, time_zone zone) noexcept;
+/// The local time of day of `t` in `zone`: from 0 to 24 hours (exclusive), as the clocks there
+/// show it. 2026-03-29T10:15:00+02:00 in Europe/Berlin is 10h15m.
+duration local_time_of_day(timestamp t, time_zone zone) noexcept;
+/// The instant at which the clocks in `zone` show `date` at `time_of_day` (0 to 24 hours,
+/// exclusive; clamped to that range). The rule of start_of_day: the first instant at which the
+/// local clock shows that date and time or later. So a local time that clocks jump over (02:30
+/// on the day summer time starts in Berlin) gives the first instant after the jump (03:00
+/// CEST), and one that happens twice gives the earlier instant.
+/// local_instant(local_date(t), local_time_of_day(t)) is t, except in the second pass of an
+/// overlap. The result may lie up to a day beyond timestamp::max() for 9999-12-31.
+timestamp local_instant(civil_date date, duration time_of_day, time_zone zone) noexcept;
 
 // ---- Calendar periods ---------------------------------------------------------------------
 

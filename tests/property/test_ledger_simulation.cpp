@@ -12,6 +12,12 @@
 // must rebuild the stored state; then a new era starts with a new store and new customers (which
 // keeps each customer's state, copied on every load and commit, to a few hundred operations).
 //
+// Four wallets cover the policies: two without expiry policies (soonest-expiring-first with
+// allow_negative, fifo with within_balance), one whose credits expire 10 days after they
+// activate rounded to the end of the ISO week, and one that lapses after 20 days of inactivity
+// rounded to the end of the day (reset by redeem, capture and record_activity; the first credit
+// starts a stopped clock). All in UTC, so the model computes the instants with integer arithmetic.
+//
 // The model keeps plain vectors and scans them linearly; it implements the semantics documented
 // in loyalty/ledger.hpp and docs/ledger.md on its own: it shares no code with the ledger beyond
 // the types, decimal amounts and id128::child (the documented ids of ledger-made entries).
@@ -53,6 +59,7 @@ using loyalty::ledger_op;
 using loyalty::ledger_result;
 using loyalty::memory_store;
 using loyalty::op_kind;
+using loyalty::op_kind_set;
 using loyalty::return_policy;
 using loyalty::timeout_action;
 using loyalty::timestamp;
@@ -68,17 +75,30 @@ constexpr std::size_t customers = 8;
 
 // --- The wallets ---------------------------------------------------------------------------------
 
-constexpr std::uint16_t wallet_count = 2;
+constexpr std::uint16_t wallet_count = 4;
+
+/// The expiry policies the simulation covers, and how their instants are rounded (in UTC).
+enum class m_expiry : std::uint8_t { never, after, inactivity };
+enum class m_round : std::uint8_t { none, day, week };
 
 struct model_policy {
   int scale;
   consumption_order order;
   return_policy returns;
+  m_expiry expiry = m_expiry::never;
+  std::int64_t period_days = 0;
+  m_round round_to = m_round::none;
+  bool from_activation = false;  ///< after: the clock starts when a pending earn activates
+  op_kind_set reset_on;          ///< inactivity
 };
 
-constexpr std::array<model_policy, wallet_count> model_policies = {{
+const std::array<model_policy, wallet_count> model_policies = {{
     {0, consumption_order::soonest_expiring_first, return_policy::allow_negative},
     {2, consumption_order::fifo, return_policy::within_balance},
+    {1, consumption_order::soonest_expiring_first, return_policy::only_pending, m_expiry::after, 10,
+     m_round::week, true},
+    {0, consumption_order::soonest_expiring_first, return_policy::within_balance,
+     m_expiry::inactivity, 20, m_round::day, false, op_kind_set{op_kind::redeem, op_kind::capture}},
 }};
 
 /// wallet_policy::refund_min_validity's documented default (the ledger is built without
@@ -88,11 +108,42 @@ constexpr std::int64_t refund_min_validity = 30 * day;
 ledger make_ledger() {
   std::vector<loyalty::wallet_policy> policies(wallet_count);
   for (std::size_t i = 0; i < wallet_count; ++i) {
-    policies[i].scale = model_policies[i].scale;
-    policies[i].order = model_policies[i].order;
-    policies[i].returns = model_policies[i].returns;
+    const model_policy& m = model_policies[i];
+    policies[i].scale = m.scale;
+    policies[i].order = m.order;
+    policies[i].returns = m.returns;
+    const std::optional<loyalty::calendar_unit> round_to =
+        m.round_to == m_round::day    ? std::optional(loyalty::calendar_unit::day)
+        : m.round_to == m_round::week ? std::optional(loyalty::calendar_unit::week)
+                                      : std::nullopt;
+    const auto period = loyalty::calendar_period::days(static_cast<std::int32_t>(m.period_days));
+    if (m.expiry == m_expiry::after) {
+      policies[i].expiry = loyalty::expiry_policy::after(
+          period, round_to,
+          m.from_activation ? loyalty::clock_start::activation : loyalty::clock_start::earn);
+    } else if (m.expiry == m_expiry::inactivity) {
+      policies[i].expiry = loyalty::expiry_policy::inactivity(period, round_to);
+      policies[i].reset_on = m.reset_on;
+    }
   }
   return ledger(std::move(policies));
+}
+
+/// The policy's instant for a period starting at `start`, in UTC: `period_days` days of 24 hours
+/// later, then to the start of the next day or ISO week (Monday) after the last valid instant.
+/// (1970-01-01 was a Thursday: Monday-based weeks start at days 7k - 3.)
+timestamp policy_instant(const model_policy& p, timestamp start) {
+  const std::int64_t raw = start.micros + p.period_days * day;
+  const std::int64_t last_day = (raw - 1) / day;  // every instant here is after 1970
+  switch (p.round_to) {
+    case m_round::none:
+      return timestamp{raw};
+    case m_round::day:
+      return timestamp{(last_day + 1) * day};
+    case m_round::week:
+      return timestamp{(((last_day + 3) / 7 + 1) * 7 - 3) * day};
+  }
+  return timestamp{raw};
 }
 
 // --- Randomness ----------------------------------------------------------------------------------
@@ -137,7 +188,7 @@ std::string describe(const ledger_op& op) {
   s += " id=" + short_id(op.id) + " wallet=" + std::to_string(op.wallet);
   s += " amount=" + op.amount.to_string();
   if (op.target.valid()) s += " target=" + short_id(op.target);
-  if (op.expires_at != timestamp::max()) s += " expires_at=" + time_text(op.expires_at);
+  if (op.expires_at) s += " expires_at=" + time_text(*op.expires_at);
   if (op.activates_at != timestamp::min()) s += " activates_at=" + time_text(op.activates_at);
   if (op.deadline != timestamp::max()) s += " deadline=" + time_text(op.deadline);
   if (op.kind == op_kind::reserve) {
@@ -167,8 +218,9 @@ struct m_lot {
   timestamp expires_at;
   timestamp activates_at;
   bool pending = false;
-  bool cancelled = false;  ///< removed by cancel_pending: no longer pending, nothing left
-  bool from_earn = false;  ///< made by an earn (the target of reverse_earn)
+  bool cancelled = false;      ///< removed by cancel_pending: no longer pending, nothing left
+  bool from_earn = false;      ///< made by an earn (the target of reverse_earn)
+  bool policy_expiry = false;  ///< credited without its own expires_at: the policy's applies
   std::int64_t returned = 0;
   id128 source_event;
   std::uint32_t source_rule = 0;
@@ -190,6 +242,8 @@ struct m_wallet {
   std::int64_t expired = 0;
   std::int64_t reversed = 0;
   std::int64_t debt = 0;
+  std::optional<timestamp> last_activity;  ///< inactivity: the clock runs since then
+  timestamp lapses_at = timestamp::max();
 };
 
 /// What an id settled.
@@ -212,8 +266,11 @@ struct outcome {
   std::int64_t entry_units = 0;  ///< journal_entry::units
   std::vector<m_part> parts;     ///< journal_entry::parts
   std::int64_t debt_units = 0;
-  std::int64_t reissued = 0;   ///< refund: units re-issued as a new lot
-  std::vector<m_part> shares;  ///< refund: each original lot's share
+  std::int64_t reissued = 0;       ///< refund: units re-issued as a new lot
+  std::vector<m_part> shares;      ///< refund: each original lot's share
+  std::optional<timestamp> lapse;  ///< the wallet lapsed (at this instant): a lapse entry first
+  bool marks = false;              ///< the op's entry resets the inactivity clock
+  timestamp lapses_at = timestamp::max();
 };
 
 struct timeout_event {
@@ -230,7 +287,14 @@ struct activation_event {
 };
 
 /// What the model expects of advance().
+struct lapse_event {
+  std::uint16_t wallet = 0;
+  timestamp at;
+  friend bool operator==(const lapse_event&, const lapse_event&) = default;
+};
+
 struct advance_outcome {
+  std::vector<lapse_event> lapses;            ///< by wallet
   std::vector<timeout_event> timeouts;        ///< in the order they must be written
   std::vector<activation_event> activations;  ///< of lots with units, in lot order
   std::vector<m_part> expired;
@@ -382,6 +446,27 @@ class model_customer {
   advance_outcome advance(timestamp now);
 
  private:
+  outcome step_op(const ledger_op& op, timestamp now);
+
+  /// An inactive wallet whose clock ran out by `now` lapses: no lot stays valid past the lapse
+  /// instant, and the clock stops. Returns that instant.
+  static std::optional<timestamp> lapse(m_wallet& w, const model_policy& p, timestamp now) {
+    if (p.expiry != m_expiry::inactivity || !w.last_activity || w.lapses_at > now) {
+      return std::nullopt;
+    }
+    const timestamp at = w.lapses_at;
+    for (m_lot& l : w.lots) l.expires_at = std::min(l.expires_at, at);
+    w.last_activity.reset();
+    w.lapses_at = timestamp::max();
+    return at;
+  }
+
+  /// The expiry of a credit made at `now` without its own expires_at.
+  static timestamp policy_expiry(const model_policy& p, bool pending, timestamp now) {
+    if (p.expiry != m_expiry::after || (pending && p.from_activation)) return timestamp::max();
+    return policy_instant(p, now);
+  }
+
   static m_lot* find_lot(m_wallet& w, id128 id) {
     for (m_lot& l : w.lots) {
       if (l.id == id) return &l;
@@ -451,13 +536,17 @@ class model_customer {
     for (const m_part& p : parts) lot_of(w, p.lot).remaining -= p.units;
   }
 
-  /// Returns the debt it repaid.
-  static std::int64_t activate(m_wallet& w, m_lot& l, timestamp now) {
+  /// Returns the debt it repaid. Under clock_starts: activation, a lot without its own
+  /// expires_at gets the policy's, counted from now.
+  static std::int64_t activate(m_wallet& w, const model_policy& p, m_lot& l, timestamp now) {
     const std::int64_t repaid = std::min(l.remaining, w.debt);
     l.remaining -= repaid;
     w.debt -= repaid;
     l.pending = false;
     l.activates_at = now;
+    if (p.expiry == m_expiry::after && p.from_activation && l.policy_expiry) {
+      l.expires_at = policy_instant(p, now);
+    }
     return repaid;
   }
 
@@ -516,6 +605,27 @@ class model_customer {
 };
 
 outcome model_customer::step(const ledger_op& op, timestamp now) {
+  outcome o = step_op(op, now);
+  if (o.result != ledger_result::ok || !o.writes) return o;  // nothing new happened
+  // A success resets the inactivity clock if the policy lists it (record_activity always), and
+  // a credit starts a stopped clock.
+  const model_policy& p = model_policies[op.wallet];
+  m_wallet& w = wallets_[op.wallet];
+  const bool credits = op.kind == op_kind::earn ||
+                       (op.kind == op_kind::adjust && op.amount.units() > 0) ||
+                       (op.kind == op_kind::refund && o.reissued > 0);
+  if (p.expiry == m_expiry::inactivity &&
+      (op.kind == op_kind::record_activity || p.reset_on.contains(op.kind) ||
+       (credits && !w.last_activity))) {
+    w.last_activity = now;
+    w.lapses_at = policy_instant(p, now);
+    o.marks = true;
+    o.lapses_at = w.lapses_at;
+  }
+  return o;
+}
+
+outcome model_customer::step_op(const ledger_op& op, timestamp now) {
   outcome o;
   auto invalid = [&o](ledger_result r) {
     o.result = r;
@@ -533,18 +643,23 @@ outcome model_customer::step(const ledger_op& op, timestamp now) {
   const model_policy& policy = model_policies[op.wallet];
   std::int64_t units = 0;
   if (op.kind != op_kind::activate && op.kind != op_kind::cancel_pending &&
-      op.kind != op_kind::release) {
+      op.kind != op_kind::release && op.kind != op_kind::record_activity) {
     const std::optional<std::int64_t> u = units_at(op.amount, policy.scale);
     if (!u || (op.kind == op_kind::adjust ? *u == 0 : *u <= 0)) {
       return invalid(ledger_result::invalid_amount);
     }
     units = *u;
   }
+  const bool pending = op.kind == op_kind::earn && op.activates_at > now;
+  // A credit's expiry: its own, or the policy's (for a pending lot whose clock starts at
+  // activation: none yet).
+  const timestamp credit_expires_at = op.expires_at.value_or(policy_expiry(policy, pending, now));
   if (op.kind == op_kind::earn || (op.kind == op_kind::adjust && units > 0)) {
     // A lot must expire after it is credited and after it activates, unless it is pending
     // until activated (activates_at = max): then any future expiry will do, max included.
     const bool until_activated = op.activates_at == timestamp::max();
-    if (op.expires_at <= now || (!until_activated && op.activates_at >= op.expires_at)) {
+    const timestamp expires_at = credit_expires_at;
+    if (expires_at <= now || (!until_activated && op.activates_at >= expires_at)) {
       return invalid(ledger_result::invalid_dates);
     }
   }
@@ -553,6 +668,7 @@ outcome model_customer::step(const ledger_op& op, timestamp now) {
   }
 
   m_wallet& w = wallets_[op.wallet];
+  o.lapse = lapse(w, policy, now);
   expire(w, now, o.expired);
   o.writes = true;
   switch (op.kind) {
@@ -571,8 +687,9 @@ outcome model_customer::step(const ledger_op& op, timestamp now) {
       l.id = op.id;
       l.amount = units;
       l.earned_at = now;
-      l.expires_at = op.expires_at;
-      l.pending = op.kind == op_kind::earn && op.activates_at > now;
+      l.expires_at = credit_expires_at;
+      l.policy_expiry = !op.expires_at.has_value();
+      l.pending = pending;
       l.activates_at = l.pending ? op.activates_at : now;
       l.from_earn = op.kind == op_kind::earn;
       l.source_event = op.source_event;
@@ -594,7 +711,7 @@ outcome model_customer::step(const ledger_op& op, timestamp now) {
       const std::int64_t n = l->remaining;
       if (op.kind == op_kind::activate) {
         if (l->expires_at <= now) return burn(o, op, ledger_result::lot_expired);
-        o.debt_units = activate(w, *l, now);
+        o.debt_units = activate(w, policy, *l, now);
       } else {
         // Removed: empty, no longer pending, and its earn is taken back whole (a reversal
         // has nothing left to ask for).
@@ -728,6 +845,8 @@ outcome model_customer::step(const ledger_op& op, timestamp now) {
       o.reissued = reissued;
       return settle_ok(o, op, units);
     }
+    case op_kind::record_activity:
+      return settle_ok(o, op, 0);
   }
   return invalid(ledger_result::invalid_amount);
 }
@@ -736,6 +855,9 @@ advance_outcome model_customer::advance(timestamp now) {
   advance_outcome out;
   for (std::uint16_t wi = 0; wi < wallet_count; ++wi) {
     m_wallet& w = wallets_[wi];
+    if (const std::optional<timestamp> at = lapse(w, model_policies[wi], now)) {
+      out.lapses.push_back({wi, *at});
+    }
     std::vector<m_hold> due;
     for (const m_hold& h : w.holds) {
       if (h.deadline <= now && h.on_timeout != timeout_action::none) due.push_back(h);
@@ -767,7 +889,7 @@ advance_outcome model_customer::advance(timestamp now) {
       op.wallet = wi;
       op.target = l.id;
       records_.push_back(make_record(op, l.remaining, {}));
-      activate(w, l, now);
+      activate(w, model_policies[wi], l, now);
     }
   }
   for (m_wallet& w : wallets_) expire(w, now, out.expired);
@@ -868,6 +990,14 @@ std::string diff_model(const ledger& book, const customer_state& state, const mo
         }
       }
     }
+    const m_wallet& mw = m.wallet(wi);
+    if (state.wallets[wi].last_activity != mw.last_activity) {
+      out += where + " last_activity: ledger " +
+             (state.wallets[wi].last_activity ? time_text(*state.wallets[wi].last_activity)
+                                              : std::string("none")) +
+             ", expected " + (mw.last_activity ? time_text(*mw.last_activity) : "none") + "\n";
+    }
+    diff_time(out, where + " lapses_at", state.wallets[wi].lapses_at, mw.lapses_at);
     std::size_t first_open = 0;  // past the leading empty lots
     while (first_open < want.size() && want[first_open].remaining == 0) ++first_open;
     diff_value(out, where + " first_open", static_cast<std::int64_t>(state.wallets[wi].first_open),
@@ -912,6 +1042,8 @@ std::string diff_states(const customer_state& got, const customer_state& want) {
     diff_balances(out, where, g.totals, e.totals);
     diff_value(out, where + " first_open", static_cast<std::int64_t>(g.first_open),
                static_cast<std::int64_t>(e.first_open));
+    if (g.last_activity != e.last_activity) out += where + ": last_activity differs\n";
+    diff_time(out, where + " lapses_at", g.lapses_at, e.lapses_at);
     if (g.lots.size() != e.lots.size()) {
       out += where + ": lot count differs\n";
     } else {
@@ -1015,6 +1147,8 @@ entry_kind entry_for(op_kind k) {
       return entry_kind::refund;
     case op_kind::adjust:
       return entry_kind::adjust;
+    case op_kind::record_activity:
+      return entry_kind::record_activity;
   }
   return entry_kind::failed;
 }
@@ -1043,6 +1177,20 @@ std::string diff_expiries(std::span<const journal_entry> entries, std::vector<m_
   return out;
 }
 
+/// A lapse entry: the wallet, the lapse instant, and the id customer.child(sequence).
+std::string diff_lapse(const journal_entry& e, id128 customer, std::uint16_t wallet, timestamp at) {
+  std::string out;
+  if (e.kind != entry_kind::lapse) {
+    return "a " + std::string(loyalty::to_string(e.kind)) + " entry where the lapse belongs\n";
+  }
+  if (e.op.wallet != wallet) out += "the lapse is in wallet " + std::to_string(e.op.wallet) + "\n";
+  diff_time(out, "lapse instant", e.expires_at, at);
+  if (e.id != customer.child(static_cast<std::uint32_t>(e.sequence)) || e.units != 0) {
+    out += "lapse entry #" + std::to_string(e.sequence) + " is malformed\n";
+  }
+  return out;
+}
+
 /// The operation's own entry (the last of its decision) against the model.
 std::string diff_entry(const journal_entry& e, const ledger_op& op, const outcome& want,
                        timestamp now) {
@@ -1059,6 +1207,12 @@ std::string diff_entry(const journal_entry& e, const ledger_op& op, const outcom
     return out;
   }
   diff_value(out, "entry units", e.units, want.entry_units);
+  if (e.marks_activity != want.marks) {
+    out += std::string("the entry ") + (want.marks ? "does not reset" : "resets") +
+           " the inactivity clock\n";
+  } else if (want.marks) {
+    diff_time(out, "entry lapses_at", e.lapses_at, want.lapses_at);
+  }
   if (!same_parts(e.parts, want.parts)) {
     out += "entry parts " + parts_text(e.parts) + ", expected " + parts_text(want.parts) + "\n";
   }
@@ -1135,8 +1289,10 @@ class simulation {
   std::int64_t gen_units(std::uint16_t wi);
   std::int64_t gen_spend(std::int64_t available, std::uint16_t wi);
   timestamp gen_expiry(std::int64_t never_percent);
+  std::optional<timestamp> or_policy(std::uint16_t wi, timestamp expires);
   timestamp gen_deadline();
   timestamp boundary(std::int64_t period, std::int64_t k) const;
+  std::optional<timestamp> next_policy_instant() const;
   template <class Pred>
   std::optional<id128> pick_lot(const m_wallet& w, Pred pred);
 
@@ -1214,11 +1370,12 @@ void simulation::submit(customer_slot& s, const ledger_op& op, how way) {
   if (loyalty::burns_id(d.result) != burns(d.result)) {
     problems += "burns_id(" + result_text(d.result) + ") is wrong\n";
   }
+  const std::size_t lapses = want.lapse ? 1 : 0;
   const std::size_t expiries = want.expired.size();
-  const std::size_t entries = expiries + (want.writes ? 1 : 0);
+  const std::size_t entries = lapses + expiries + (want.writes ? 1 : 0);
   if (d.entries.size() != entries) {
     problems += "decision has " + std::to_string(d.entries.size()) + " entries, expected " +
-                std::to_string(expiries) + " expiries" +
+                std::to_string(lapses) + " lapses, " + std::to_string(expiries) + " expiries" +
                 (want.writes ? " and one for the operation\n" : "\n");
   } else {
     for (std::size_t i = 0; i < d.entries.size(); ++i) {
@@ -1226,7 +1383,8 @@ void simulation::submit(customer_slot& s, const ledger_op& op, how way) {
       if (e.sequence != version + i + 1) problems += "entry sequence numbers are not consecutive\n";
       if (e.at != now_) problems += "entry time is not the decision's now\n";
     }
-    problems += diff_expiries(std::span(d.entries).first(expiries), want.expired);
+    if (want.lapse) problems += diff_lapse(d.entries.front(), s.customer, op.wallet, *want.lapse);
+    problems += diff_expiries(std::span(d.entries).subspan(lapses, expiries), want.expired);
     if (want.writes) problems += diff_entry(d.entries.back(), op, want, now_);
   }
   if (entries == 0 && store_->journal(s.customer).size() != journal_size) {
@@ -1264,6 +1422,11 @@ void simulation::advance(customer_slot& s) {
       if (e.units > 0) got.activations.push_back({e.op.wallet, e.op.target});
     } else if (e.kind == entry_kind::expire) {
       // checked below, with diff_expiries
+    } else if (e.kind == entry_kind::lapse) {
+      got.lapses.push_back({e.op.wallet, e.expires_at});
+      if (e.id != s.customer.child(static_cast<std::uint32_t>(e.sequence))) {
+        problems += "lapse entry #" + std::to_string(e.sequence) + " has the wrong id\n";
+      }
     } else {
       problems += "advance wrote a " + std::string(loyalty::to_string(e.kind)) + " entry\n";
     }
@@ -1276,6 +1439,10 @@ void simulation::advance(customer_slot& s) {
     }
     return t;
   };
+  if (got.lapses != want.lapses) {
+    problems += "lapses: " + std::to_string(got.lapses.size()) + ", expected " +
+                std::to_string(want.lapses.size()) + " (or at other instants)\n";
+  }
   if (got.timeouts != want.timeouts) {
     problems += "holds timed out:" + timeouts_text(got.timeouts) +
                 "; expected (by deadline, id):" + timeouts_text(want.timeouts) + "\n";
@@ -1417,7 +1584,10 @@ void simulation::run() {
     } else if (t < 92) {
       now_ += duration{rng_.range(1, 21) * day};
     } else {
-      now_ = boundary(t < 98 ? 6 * hour : 30 * day, 0);
+      // Sometimes exactly to the next lapse or policy expiry of a customer: nothing may lapse
+      // or expire a microsecond early or late.
+      const std::optional<timestamp> next = t == 97 ? next_policy_instant() : std::nullopt;
+      now_ = next ? *next : boundary(t < 98 ? 6 * hour : 30 * day, 0);
       on_boundary = true;
       dwell_ = static_cast<int>(rng_.range(0, 4));
     }
@@ -1477,7 +1647,7 @@ decimal simulation::amount(std::int64_t units, std::uint16_t wi) {
 }
 
 std::int64_t simulation::gen_units(std::uint16_t wi) {
-  const std::int64_t unit = wi == 0 ? 1 : 100;
+  const std::int64_t unit = pow10(model_policies[wi].scale);
   const std::int64_t r = rng_.range(0, 99);
   if (r < 10) return rng_.range(1, 5 * unit);
   if (r < 70) return rng_.range(1, 100 * unit);
@@ -1489,7 +1659,7 @@ std::int64_t simulation::gen_spend(std::int64_t available, std::uint16_t wi) {
     if (rng_.percent(12)) return available;
     return rng_.range(1, std::max<std::int64_t>(1, rng_.percent(50) ? available : available / 5));
   }
-  return rng_.range(1, std::max<std::int64_t>(0, available) + (wi == 0 ? 50 : 5000));
+  return rng_.range(1, std::max<std::int64_t>(0, available) + 50 * pow10(model_policies[wi].scale));
 }
 
 timestamp simulation::gen_expiry(std::int64_t never_percent) {
@@ -1500,6 +1670,13 @@ timestamp simulation::gen_expiry(std::int64_t never_percent) {
   }
   if (r < never_percent + 25) return now_ + duration{rng_.range(1, 3 * 24 * 60) * minute};
   return now_ + duration{rng_.range(24, 400 * 24) * hour};
+}
+
+/// `expires`, or often none (the wallet's policy decides; never for wallets without one).
+std::optional<timestamp> simulation::or_policy(std::uint16_t wi, timestamp expires) {
+  const bool has_policy = model_policies[wi].expiry != m_expiry::never;
+  if (rng_.percent(has_policy ? 60 : 10)) return std::nullopt;
+  return expires;
 }
 
 timestamp simulation::gen_deadline() {
@@ -1514,6 +1691,28 @@ timestamp simulation::gen_deadline() {
 /// The `k`-th multiple of `period` after now (k = 0: the next one).
 timestamp simulation::boundary(std::int64_t period, std::int64_t k) const {
   return timestamp{(now_.micros / period + 1 + k) * period};
+}
+
+/// The earliest instant after now at which some customer's inactive wallet lapses or a lot of
+/// the `after` wallet expires (or that instant less a microsecond, at random).
+std::optional<timestamp> simulation::next_policy_instant() const {
+  std::optional<timestamp> next;
+  const auto consider = [&](timestamp t) {
+    if (t > now_ && t != timestamp::max() && (!next || t < *next)) next = t;
+  };
+  for (const customer_slot& s : slots_) {
+    for (std::uint16_t wi = 0; wi < wallet_count; ++wi) {
+      if (model_policies[wi].expiry == m_expiry::never) continue;
+      const m_wallet& w = s.model.wallet(wi);
+      consider(w.lapses_at);
+      for (const m_lot& l : w.lots) {
+        if (l.remaining > 0) consider(l.expires_at);
+      }
+    }
+  }
+  if (next && (step_ % 3) == 0 && next->micros - 1 > now_.micros)
+    return timestamp{next->micros - 1};
+  return next;
 }
 
 template <class Pred>
@@ -1537,10 +1736,12 @@ ledger_op simulation::generate(const customer_slot& s) {
   const m_wallet& w = s.model.wallet(wi);
   const std::int64_t available = s.model.available(wi);
   auto any = [](const m_lot&) { return true; };
+  if (rng_.percent(4)) return ledger_op::record_activity(id, wi);
   const std::int64_t kind = rng_.range(0, 99);
 
   if (kind < 16) {  // earn, spendable now
-    ledger_op op = ledger_op::earn(id, wi, amount(gen_units(wi), wi), gen_expiry(15));
+    ledger_op op =
+        ledger_op::earn(id, wi, amount(gen_units(wi), wi), or_policy(wi, gen_expiry(15)));
     op.source_event = rng_.id();
     op.source_rule = static_cast<std::uint32_t>(rng_.range(0, 3));
     return op;
@@ -1569,7 +1770,8 @@ ledger_op simulation::generate(const customer_slot& s) {
         expires = activates + duration{rng_.range(24, 400 * 24) * hour};
       }
     }
-    ledger_op op = ledger_op::earn_pending(id, wi, amount(gen_units(wi), wi), activates, expires);
+    ledger_op op = ledger_op::earn_pending(id, wi, amount(gen_units(wi), wi), activates,
+                                           or_policy(wi, expires));
     op.source_event = rng_.id();
     return op;
   }
@@ -1705,7 +1907,8 @@ ledger_op simulation::generate(const customer_slot& s) {
   }
   const auto reason = static_cast<std::uint32_t>(rng_.range(1, 9));
   if (kind < 95)
-    return ledger_op::adjust(id, wi, amount(gen_units(wi), wi), reason, gen_expiry(50));
+    return ledger_op::adjust(id, wi, amount(gen_units(wi), wi), reason,
+                             or_policy(wi, gen_expiry(50)));
   return ledger_op::adjust(id, wi, amount(-gen_spend(available, wi), wi), reason);
 }
 
@@ -1787,15 +1990,15 @@ ledger_op simulation::change_one_field(const ledger_op& op) {
       changed.amount = decimal::from_units(op.amount.units() * 10, op.amount.scale() + 1).value;
       break;
     case 2:
-      changed.wallet =
-          static_cast<std::uint16_t>(wallet_count - 1 - std::min<std::uint16_t>(op.wallet, 1));
+      changed.wallet = static_cast<std::uint16_t>((op.wallet + 1) % wallet_count);
       break;
     case 3:
       changed.target = rng_.id();
       break;
     case 4:
-      changed.expires_at =
-          op.expires_at == timestamp::max() ? now_ + duration{day} : op.expires_at + duration{hour};
+      changed.expires_at = !op.expires_at || *op.expires_at == timestamp::max()
+                               ? now_ + duration{day}
+                               : *op.expires_at + duration{hour};
       break;
     case 5:
       changed.activates_at = op.activates_at == timestamp::min()
@@ -1813,7 +2016,7 @@ ledger_op simulation::change_one_field(const ledger_op& op) {
       changed.reason = op.reason + 1;
       break;
     default:
-      changed.kind = static_cast<op_kind>((static_cast<int>(op.kind) + 1) % 10);
+      changed.kind = static_cast<op_kind>((static_cast<int>(op.kind) + 1) % 11);
       break;
   }
   return changed;

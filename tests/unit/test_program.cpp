@@ -223,3 +223,86 @@ schema:
       "customer.tier >= 'gold' and sum(order.lines, l -> l.price * l.qty) > 10", s);
   CHECK(c.expression != nullptr);
 }
+
+TEST_CASE("wallet keys: expiry policies and wallet policies reach the ledger", "[program]") {
+  const auto r = load_program(R"(name: Shop
+version: "1"
+time_zone: Europe/Berlin
+currencies: [EUR]
+point_types:
+  - id: points
+    rounding: floor
+  - id: miles
+    rounding: floor
+    consumption_order: fifo
+    return_policy: allow_negative
+    refund_min_validity: 7d12h
+    expiry:
+      policy: after
+      period: 12 months
+      round_to: quarter
+      clock_starts: activation
+  - id: vouchers
+    rounding: floor
+    return_policy: only_pending
+    expiry: {policy: fixed_dates, dates: ["09-30", "03-31", "02-29"], min_validity: 30d}
+  - id: stars
+    rounding: floor
+    expiry:
+      policy: inactivity
+      period: 18 months
+      round_to: month
+      reset_on: [earn, capture, record_activity]
+  - id: cashback
+    currency: EUR
+    rounding: half_even
+    refund_min_validity: 0s
+    expiry: {policy: inactivity, period: 365 days, reset_on: []}
+  - id: coins
+    rounding: floor
+    expiry: {policy: never}
+)",
+                              "shop.yaml");
+  INFO(loyalty::render(r.diagnostics));
+  REQUIRE(r.ok());
+  const loyalty::program& p = *r.program;
+  CHECK(p.zone().name() == "Europe/Berlin");
+  const std::vector<loyalty::wallet_policy> w = loyalty::wallet_policies(p);
+  REQUIRE(w.size() == 6);
+  for (const loyalty::wallet_policy& x : w) CHECK(x.zone == p.zone());
+
+  // Left out: the defaults of wallet_policy.
+  const loyalty::wallet_policy defaults;
+  CHECK(w[0].scale == 0);
+  CHECK(w[0].order == defaults.order);
+  CHECK(w[0].returns == defaults.returns);
+  CHECK(w[0].refund_min_validity == defaults.refund_min_validity);
+  CHECK(w[0].expiry == loyalty::expiry_policy::never());
+  CHECK(w[0].reset_on == defaults.reset_on);
+
+  CHECK(w[1].order == loyalty::consumption_order::fifo);
+  CHECK(w[1].returns == loyalty::return_policy::allow_negative);
+  CHECK(w[1].refund_min_validity == loyalty::duration::days(7) + loyalty::duration::hours(12));
+  CHECK(w[1].expiry == loyalty::expiry_policy::after(loyalty::calendar_period::months(12),
+                                                     loyalty::calendar_unit::quarter,
+                                                     loyalty::clock_start::activation));
+
+  CHECK(w[2].returns == loyalty::return_policy::only_pending);
+  CHECK(w[2].expiry == loyalty::expiry_policy::fixed_dates({{2, 29}, {3, 31}, {9, 30}},
+                                                           loyalty::duration::days(30)));
+
+  CHECK(w[3].expiry == loyalty::expiry_policy::inactivity(loyalty::calendar_period::months(18),
+                                                          loyalty::calendar_unit::month));
+  CHECK(w[3].reset_on == loyalty::op_kind_set{loyalty::op_kind::earn, loyalty::op_kind::capture,
+                                              loyalty::op_kind::record_activity});
+
+  CHECK(w[4].scale == 2);
+  CHECK(w[4].refund_min_validity == loyalty::duration{});
+  CHECK(w[4].expiry == loyalty::expiry_policy::inactivity(loyalty::calendar_period::days(365)));
+  CHECK(w[4].reset_on.empty());
+  CHECK(w[5].expiry == loyalty::expiry_policy::never());
+
+  // The ledger takes them as they are.
+  const loyalty::ledger book(w);
+  CHECK(book.wallets().size() == 6);
+}

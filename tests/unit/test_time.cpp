@@ -368,6 +368,43 @@ TEST_CASE("Europe/Berlin: start_of and end_of every unit around the DST changes"
   }
 }
 
+TEST_CASE("local_time_of_day and local_instant around the DST changes", "[time]") {
+  const time_zone berlin = zone("Europe/Berlin");
+  CHECK(loyalty::local_time_of_day(instant("2026-03-29T10:15:00+02:00"), berlin) ==
+        duration::hours(10) + duration::minutes(15));
+  CHECK(loyalty::local_time_of_day(instant("2026-03-28T23:30:00Z"), berlin) ==
+        duration::minutes(30));  // 00:30 CET on the 29th
+  CHECK(loyalty::local_time_of_day(instant("2026-01-01T00:00:00.000001Z"), berlin) ==
+        duration::hours(1) + duration{1});
+  const auto local = [&](const char* day, duration tod) {
+    return loyalty::to_string(loyalty::local_instant(date(day), tod, berlin));
+  };
+  CHECK(local("2026-03-29", duration::hours(1) + duration::minutes(30)) == "2026-03-29T00:30:00Z");
+  // 02:30 is skipped on 29 March: the first instant after the jump (03:00 CEST).
+  CHECK(local("2026-03-29", duration::hours(2) + duration::minutes(30)) == "2026-03-29T01:00:00Z");
+  CHECK(local("2026-03-29", duration::hours(3)) == "2026-03-29T01:00:00Z");
+  // 02:30 happens twice on 25 October: the earlier (CEST).
+  CHECK(local("2026-10-25", duration::hours(2) + duration::minutes(30)) == "2026-10-25T00:30:00Z");
+  CHECK(local("2026-10-25", duration::hours(3)) == "2026-10-25T02:00:00Z");
+  CHECK(local("2026-07-01", duration::hours(12) + duration{250'000}) ==
+        "2026-07-01T10:00:00.250000Z");
+  // Outside 0 to 24 hours the time of day is clamped.
+  CHECK(local("2026-07-01", duration::hours(30)) == "2026-07-01T21:59:59.999999Z");
+  CHECK(local("2026-07-01", -duration::hours(1)) == "2026-06-30T22:00:00Z");
+  // Round trip, except in the second pass of an overlap.
+  for (const char* t : {"2026-03-29T00:59:59Z", "2026-03-29T01:00:00Z", "2026-10-25T00:30:00Z",
+                        "2026-12-31T23:59:59.999999Z"}) {
+    INFO(t);
+    const timestamp x = instant(t);
+    CHECK(loyalty::local_instant(loyalty::local_date(x, berlin),
+                                 loyalty::local_time_of_day(x, berlin), berlin) == x);
+  }
+  const timestamp second_pass = instant("2026-10-25T01:30:00Z");  // 02:30 CET
+  CHECK(loyalty::local_instant(loyalty::local_date(second_pass, berlin),
+                               loyalty::local_time_of_day(second_pass, berlin),
+                               berlin) == instant("2026-10-25T00:30:00Z"));
+}
+
 TEST_CASE("end_of is the next period's start minus one microsecond", "[time]") {
   const std::array<const char*, 4> zones = {"Europe/Berlin", "America/Sao_Paulo", "Asia/Kolkata",
                                             "Pacific/Chatham"};

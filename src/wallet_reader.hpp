@@ -1,0 +1,17 @@
+// Reading a point type's wallet keys: `expiry`, `consumption_order`, `return_policy` and
+// `refund_min_validity` (docs/reference.md#wallet-keys). Check phase only.
+#pragma once
+
+#include <string_view>
+
+#include "loyalty/program.hpp"
+#include "schema_reader.hpp"
+
+namespace loyalty::internal {
+
+/// Reads the wallet keys of `what` (such as "point type 'points'") from `m` into `t`, reporting
+/// every problem in one pass; a key with a problem leaves its field at the default. Looks the
+/// keys up in `m`, so the caller's finish() knows them.
+void read_wallet_keys(schema_reader& reader, map_reader& m, std::string_view what, point_type& t);
+
+}  // namespace loyalty::internal
