@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <stdexcept>
 
 #include "loyalty/allocate.hpp"
@@ -128,23 +129,24 @@ std::string_view to_string(timeout_action a) noexcept {
 }
 
 std::string_view to_string(op_kind k) noexcept {
-  static constexpr std::array<std::string_view, 10> names = {
-      "earn",    "activate", "cancel_pending", "redeem", "reserve",
-      "capture", "release",  "reverse_earn",   "refund", "adjust"};
+  static constexpr std::array<std::string_view, 11> names = {
+      "earn",    "activate",     "cancel_pending", "redeem", "reserve", "capture",
+      "release", "reverse_earn", "refund",         "adjust", "transfer"};
   const auto i = static_cast<std::size_t>(k);
   return i < names.size() ? names[i] : "?";
 }
 
 std::string_view to_string(entry_kind k) noexcept {
-  static constexpr std::array<std::string_view, 12> names = {
-      "earn",    "activate",     "cancel_pending", "redeem", "reserve", "capture",
-      "release", "reverse_earn", "refund",         "adjust", "expire",  "failed"};
+  static constexpr std::array<std::string_view, 14> names = {
+      "earn",    "activate", "cancel_pending", "redeem",     "reserve",
+      "capture", "release",  "reverse_earn",   "refund",     "adjust",
+      "expire",  "failed",   "transfer_out",   "transfer_in"};
   const auto i = static_cast<std::size_t>(k);
   return i < names.size() ? names[i] : "?";
 }
 
 std::string_view to_string(ledger_result r) noexcept {
-  static constexpr std::array<std::string_view, 28> names = {"ok",
+  static constexpr std::array<std::string_view, 30> names = {"ok",
                                                              "exists",
                                                              "exists_with_different_kind",
                                                              "exists_with_different_wallet",
@@ -161,6 +163,8 @@ std::string_view to_string(ledger_result r) noexcept {
                                                              "invalid_amount",
                                                              "invalid_dates",
                                                              "id_is_target",
+                                                             "invalid_recipient",
+                                                             "invalid_operation",
                                                              "insufficient_balance",
                                                              "lot_not_found",
                                                              "lot_not_pending",
@@ -263,6 +267,13 @@ ledger_op ledger_op::refund(id128 id, std::uint16_t wallet, id128 redemption,
                             decimal amount) noexcept {
   ledger_op op = make_op(op_kind::refund, id, wallet, amount);
   op.target = redemption;
+  return op;
+}
+
+ledger_op ledger_op::transfer(id128 id, std::uint16_t wallet, decimal amount,
+                              id128 recipient) noexcept {
+  ledger_op op = make_op(op_kind::transfer, id, wallet, amount);
+  op.target = recipient;
   return op;
 }
 
@@ -491,6 +502,7 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
     if (out.result == ledger_result::exists) out.units = r.units;
     return out;
   }
+  if (op.kind == op_kind::transfer) return d.finish(ledger_result::invalid_operation);
   if (op.wallet >= wallets_.size()) return d.finish(ledger_result::unknown_wallet);
   if (op.target == op.id) return d.finish(ledger_result::id_is_target);
   const wallet_policy& policy = wallets_[op.wallet];
@@ -656,8 +668,87 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
       out.units = units;
       return out;
     }
+    case op_kind::transfer:
+      break;  // refused above
   }
-  return d.finish(ledger_result::invalid_amount);
+  return d.finish(ledger_result::invalid_operation);
+}
+
+namespace {
+
+/// The id of the lot a transfer creates from the k-th lot it takes (a child id outside the range
+/// the ledger's own entries use).
+id128 transfer_lot_id(id128 transfer, std::size_t k) noexcept {
+  return transfer.child(0xC000'0000U + static_cast<std::uint32_t>(k));
+}
+
+}  // namespace
+
+transfer_decision ledger::decide_transfer(const customer_state& from, const customer_state& to,
+                                          const ledger_op& op, timestamp now) const {
+  decider sender(wallets_, from, now);
+  decider receiver(wallets_, to, now);
+  transfer_decision out;
+  const auto done = [&](ledger_result r) {
+    out.result = r;
+    out.from = sender.finish(r);
+    out.to = receiver.finish(r);
+    return std::move(out);
+  };
+  if (!op.id.valid()) return done(ledger_result::invalid_id);
+  // The id is recorded on both sides; a retry finds it on either.
+  for (const customer_state* side : {&from, &to}) {
+    if (const auto it = side->ids.find(op.id); it != side->ids.end()) {
+      const id_record& r = it->second;
+      if (r.result != ledger_result::ok) return done(ledger_result::id_already_failed);
+      const ledger_result same = compare_body(r.op, op);
+      if (same == ledger_result::exists) out.units = r.units;
+      return done(same);
+    }
+  }
+  if (op.kind != op_kind::transfer) return done(ledger_result::invalid_operation);
+  if (op.wallet >= wallets_.size()) return done(ledger_result::unknown_wallet);
+  if (op.target == op.id) return done(ledger_result::id_is_target);
+  if (!op.target.valid() || op.target != to.customer || to.customer == from.customer ||
+      to.wallets.size() != wallets_.size()) {
+    return done(ledger_result::invalid_recipient);
+  }
+  const std::optional<std::int64_t> u = to_units(op.amount, wallets_[op.wallet].scale);
+  if (!u || *u <= 0) return done(ledger_result::invalid_amount);
+  const std::int64_t units = *u;
+
+  const std::int64_t expiring = sender.expire(op.wallet);
+  if (sender.available(op.wallet, expiring) < units) {
+    out.result = ledger_result::insufficient_balance;
+    out.from = sender.fail(op, ledger_result::insufficient_balance);
+    out.to = receiver.finish(ledger_result::insufficient_balance);
+    return out;
+  }
+  const std::int64_t room =
+      std::numeric_limits<std::int64_t>::max() - to.wallets[op.wallet].totals.transferred_in;
+  if (to.wallets[op.wallet].totals.available > std::numeric_limits<std::int64_t>::max() - units ||
+      room < units) {
+    out.result = ledger_result::overflow;
+    out.from = sender.fail(op, ledger_result::overflow);
+    out.to = receiver.finish(ledger_result::overflow);
+    return out;
+  }
+  journal_entry& e = sender.add(entry_kind::transfer_out, op.id, op);
+  e.units = units;
+  e.parts = sender.take(op.wallet, units);
+  receiver.expire(op.wallet);  // the recipient's own expiries first, as for any operation
+  journal_entry& in = receiver.add(entry_kind::transfer_in, op.id, op);
+  in.units = units;
+  const wallet_state& w = from.wallets[op.wallet];
+  for (std::size_t k = 0; k < e.parts.size(); ++k) {
+    // take() just consumed from this lot, so it exists; a missing one would keep the credit
+    // from ever expiring, which check() would not catch, so it is refused instead.
+    const lot* l = find_lot(w, e.parts[k].lot);
+    if (l == nullptr) return done(ledger_result::invalid_operation);
+    in.credits.push_back({transfer_lot_id(op.id, k), e.parts[k].units, l->expires_at});
+  }
+  out.units = units;
+  return done(ledger_result::ok);
 }
 
 decision ledger::advance(const customer_state& s, timestamp now) const {
@@ -748,6 +839,13 @@ bool ledger::apply(customer_state& s, const decision& d) const {
   return true;
 }
 
+bool ledger::apply(customer_state& from, customer_state& to, const transfer_decision& d) const {
+  if (from.version != d.from.read_version || to.version != d.to.read_version) return false;
+  for (const journal_entry& e : d.from.entries) apply(from, e);
+  for (const journal_entry& e : d.to.entries) apply(to, e);
+  return true;
+}
+
 void ledger::apply(customer_state& s, const journal_entry& e) const {
   if (e.sequence != s.version + 1) {
     throw std::logic_error("ledger journal: entries out of sequence");
@@ -816,6 +914,25 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       t.available -= e.units;
       t.spent += e.units;
       record.parts = e.parts;
+      break;
+    case entry_kind::transfer_out:
+      for (const lot_part& p : e.parts) require_lot(w, p.lot).remaining -= p.units;
+      t.available -= e.units;
+      t.transferred_out += e.units;
+      break;
+    case entry_kind::transfer_in:
+      for (const lot_credit& c : e.credits) {
+        lot l;
+        l.id = c.lot;
+        l.amount = c.units;
+        l.remaining = c.units;
+        l.earned_at = e.at;
+        l.activates_at = e.at;
+        l.expires_at = c.expires_at;
+        t.available += c.units;
+        insert_lot(w, order, std::move(l));
+      }
+      t.transferred_in += e.units;
       break;
     case entry_kind::reserve: {
       hold h;
@@ -958,8 +1075,11 @@ std::string ledger::check(const customer_state& s) const {
     if (remaining != t.available + t.held + t.pending) {
       return where + "lots' remaining is not available + held + pending";
     }
-    if (remaining != t.earned - t.spent - t.expired - t.reversed + t.debt) {
-      return where + "earned - spent - expired - reversed + debt is not the balance";
+    if (remaining != t.earned + t.transferred_in - t.spent - t.expired - t.reversed -
+                         t.transferred_out + t.debt) {
+      return where +
+             "earned + transferred in - spent - expired - reversed - transferred out + debt is not "
+             "the balance";
     }
     if (t.debt < 0) return where + "negative debt";
   }
@@ -998,6 +1118,23 @@ bool memory_store::commit(const customer_state& state, std::span<const journal_e
     r->state = state;
   }
   r->journal.insert(r->journal.end(), entries.begin(), entries.end());
+  return true;
+}
+
+bool memory_store::commit(std::span<const customer_commit> commits) {
+  // Check every version first, so that nothing changes unless everything can.
+  for (std::size_t i = 0; i < commits.size(); ++i) {
+    const customer_commit& c = commits[i];
+    const record* r = find(c.state->customer);
+    if ((r == nullptr ? 0 : r->state.version) != c.expected_version) return false;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (commits[j].state->customer == c.state->customer) return false;  // one commit each
+    }
+  }
+  for (const customer_commit& c : commits) {
+    const bool stored = commit(*c.state, c.entries, c.expected_version);
+    if (!stored) throw std::logic_error("memory_store: a checked commit failed");
+  }
   return true;
 }
 

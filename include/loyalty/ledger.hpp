@@ -115,6 +115,14 @@ struct lot_part {
   friend bool operator==(const lot_part&, const lot_part&) = default;
 };
 
+/// A lot created by a transfer: the units one sender lot gave, with that lot's expiry.
+struct lot_credit {
+  id128 lot;  ///< the new lot's id (derived from the transfer's id)
+  std::int64_t units = 0;
+  timestamp expires_at;
+  friend bool operator==(const lot_credit&, const lot_credit&) = default;
+};
+
 /// A reservation: specific lots held until captured, released or timed out.
 struct hold {
   id128 id;
@@ -137,6 +145,7 @@ enum class op_kind : std::uint8_t {
   reverse_earn,    ///< take back `amount` of earn `target` under the wallet's return policy
   refund,          ///< give back `amount` of redemption or capture `target`, prorated
   adjust,          ///< manual: credit (amount > 0, a new lot) or debit (amount < 0) with a reason
+  transfer,        ///< move `amount` to customer `target` (decide_transfer); expiry is kept
 };
 
 std::string_view to_string(op_kind k) noexcept;
@@ -147,7 +156,8 @@ struct ledger_op {
   std::uint16_t wallet = 0;  ///< index into the ledger's wallets
   decimal amount;
   id128 target;  ///< activate/cancel_pending: lot; capture/release: hold; reverse_earn: earn;
-                 ///< refund: the redemption; redeem: an explicit lot (optional)
+                 ///< refund: the redemption; redeem: an explicit lot (optional); transfer: the
+                 ///< receiving customer
   timestamp expires_at = timestamp::max();    ///< earn, adjust credit
   timestamp activates_at = timestamp::min();  ///< earn: pending until then (max: until activated)
   timestamp deadline = timestamp::max();      ///< reserve
@@ -174,6 +184,9 @@ struct ledger_op {
                           decimal amount) noexcept;
   static ledger_op adjust(id128 id, std::uint16_t wallet, decimal amount, std::uint32_t reason,
                           timestamp expires_at = timestamp::max()) noexcept;
+  /// `amount` of `wallet` from one customer to customer `recipient` (see decide_transfer).
+  static ledger_op transfer(id128 id, std::uint16_t wallet, decimal amount,
+                            id128 recipient) noexcept;
 };
 
 /// Result codes. `ok` and `exists` succeeded; the rest changed nothing, and those marked
@@ -198,6 +211,12 @@ enum class ledger_result : std::uint8_t {
   invalid_amount,  ///< not positive (adjust: zero), or more fractional digits than the wallet keeps
   invalid_dates,   ///< e.g. expires_at not after the earn, a deadline in the past
   id_is_target,    ///< an operation refers to its own id
+  /// transfer: the recipient is not a valid id, is the sender, or is not the customer whose state
+  /// was passed as the receiving side
+  invalid_recipient,
+  /// decide() was given a transfer (it takes two customers: decide_transfer), or
+  /// decide_transfer() something other than a transfer
+  invalid_operation,
   // State (burns the id).
   insufficient_balance,
   lot_not_found,
@@ -228,8 +247,10 @@ enum class entry_kind : std::uint8_t {
   reverse_earn,
   refund,
   adjust,
-  expire,  ///< a lot's unspent remainder became breakage (advance, or before an operation)
-  failed,  ///< a state-dependent failure, recorded to burn the id
+  expire,        ///< a lot's unspent remainder became breakage (advance, or before an operation)
+  failed,        ///< a state-dependent failure, recorded to burn the id
+  transfer_out,  ///< the sender's side of a transfer: `parts` are the lots it took
+  transfer_in,   ///< the recipient's side: `credits` are the lots it creates
 };
 
 std::string_view to_string(entry_kind k) noexcept;
@@ -255,6 +276,8 @@ struct journal_entry {
   /// part of the lot that repaid debt (the lot starts with units − debt_units remaining).
   std::int64_t debt_units = 0;
   ledger_result result = ledger_result::ok;  ///< kind `failed`: the failure
+  /// transfer_in: the lots it creates, one per lot the sender gave, each with that lot's expiry
+  std::vector<lot_credit> credits;
 };
 
 /// A wallet's balances, all derived from its lots, holds and journal.
@@ -267,6 +290,8 @@ struct balances {
   std::int64_t expired = 0;    ///< breakage
   std::int64_t reversed = 0;   ///< taken back by reversals, cancellations and debit adjustments
   std::int64_t debt = 0;       ///< owed (allow_negative), repaid first from later earns
+  std::int64_t transferred_in = 0;   ///< received from other customers
+  std::int64_t transferred_out = 0;  ///< given to other customers
 };
 
 struct wallet_state {
@@ -304,6 +329,14 @@ struct decision {
   std::int64_t units = 0;
 };
 
+/// The outcome of decide_transfer(): one decision per customer, applied together or not at all.
+struct transfer_decision {
+  ledger_result result = ledger_result::ok;
+  decision from;  ///< the sender's entries (transfer_out, or the failure that burns the id)
+  decision to;    ///< the recipient's entries (transfer_in); none when the transfer failed
+  std::int64_t units = 0;
+};
+
 /// The ledger's rules: one policy per wallet. Immutable; decide() and apply() may run on many
 /// threads at once for different customers.
 class ledger {
@@ -325,9 +358,22 @@ class ledger {
   /// expires_at (their unspent remainder becomes breakage).
   decision advance(const customer_state& state, timestamp now) const;
 
+  /// Decides transfer `op` (ledger_op::transfer) of `from`'s units to `to` (whose customer id
+  /// must be op.target) at `now`; changes nothing. The sender's lots are taken in the wallet's
+  /// order, as a redemption takes them; the recipient gets one new lot per lot taken, with that
+  /// lot's expiry, so moving points never extends (or shortens) their life. The host commits both
+  /// customers' entries and states in one transaction (ledger_store::commit with two commits).
+  /// Both states hold the id afterwards, so a retry finds it on either side.
+  transfer_decision decide_transfer(const customer_state& from, const customer_state& to,
+                                    const ledger_op& op, timestamp now) const;
+
   /// Applies a decision's entries (the host calls this after persisting them). False, changing
   /// nothing, when `state` is not the version the decision was made against.
   [[nodiscard]] bool apply(customer_state& state, const decision& d) const;
+  /// Applies both sides of a transfer decision; false, changing neither, when either state is not
+  /// the version it was decided against.
+  [[nodiscard]] bool apply(customer_state& from, customer_state& to,
+                           const transfer_decision& d) const;
   /// Applies one persisted entry: replaying a customer's journal from open() rebuilds the state.
   void apply(customer_state& state, const journal_entry& e) const;
 
@@ -354,6 +400,16 @@ class ledger_store {
   /// still `expected_version` (0 for a new customer). False, changing nothing, otherwise.
   virtual bool commit(const customer_state& state, std::span<const journal_entry> entries,
                       std::uint64_t expected_version) = 0;
+
+  /// One customer's part of a multi-customer commit (a transfer has two).
+  struct customer_commit {
+    const customer_state* state;
+    std::span<const journal_entry> entries;
+    std::uint64_t expected_version;
+  };
+  /// All of `commits` in one transaction: every state replaced and every journal appended, or,
+  /// when any stored version differs from its expected_version, nothing.
+  virtual bool commit(std::span<const customer_commit> commits) = 0;
 };
 
 /// An in-memory ledger_store, for tests, examples and the command-line tool.
@@ -362,6 +418,7 @@ class memory_store final : public ledger_store {
   std::optional<customer_state> load(id128 customer) override;
   bool commit(const customer_state& state, std::span<const journal_entry> entries,
               std::uint64_t expected_version) override;
+  bool commit(std::span<const customer_commit> commits) override;
   /// The journal of one customer, in order.
   std::span<const journal_entry> journal(id128 customer) const noexcept;
 
