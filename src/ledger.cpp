@@ -98,6 +98,68 @@ std::optional<id128> id128::parse(std::string_view hex) noexcept {
   return id;
 }
 
+namespace {
+
+/// A 64-bit mix of an id (ids may be sequential: every bit of both halves must reach the slot).
+std::uint64_t id_hash(id128 id) noexcept {
+  std::uint64_t h = id.low ^ ((id.high << 32) | (id.high >> 32)) ^ 0x9E37'79B9'7F4A'7C15ULL;
+  h ^= h >> 33;
+  h *= 0xFF51'AFD7'ED55'8CCDULL;
+  h ^= h >> 33;
+  h *= 0xC4CE'B9FE'1A85'EC53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+constexpr std::uint64_t tag_of(std::uint64_t hash) noexcept {
+  return hash & 0xFFFF'FFFF'0000'0000ULL;
+}
+
+}  // namespace
+
+std::size_t id_index::slot_of(id128 id, std::uint64_t hash) const noexcept {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = static_cast<std::size_t>(hash) & mask;
+  for (;; i = (i + 1) & mask) {
+    const std::uint64_t slot = slots_[i];
+    if (slot == 0) return i;
+    if (tag_of(slot) == tag_of(hash) && entries_[(slot & 0xFFFF'FFFFULL) - 1].id == id) return i;
+  }
+}
+
+const id_record* id_index::find(id128 id) const noexcept {
+  if (slots_.empty()) return nullptr;
+  const std::uint64_t slot = slots_[slot_of(id, id_hash(id))];
+  return slot == 0 ? nullptr : &entries_[(slot & 0xFFFF'FFFFULL) - 1].record;
+}
+
+id_record* id_index::find(id128 id) noexcept {
+  return const_cast<id_record*>(static_cast<const id_index&>(*this).find(id));
+}
+
+void id_index::grow() {
+  const std::size_t size = slots_.empty() ? 16 : slots_.size() * 2;
+  slots_.assign(size, 0);
+  const std::size_t mask = size - 1;
+  for (std::size_t k = 0; k < entries_.size(); ++k) {
+    const std::uint64_t hash = id_hash(entries_[k].id);
+    std::size_t i = static_cast<std::size_t>(hash) & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = tag_of(hash) | (k + 1);
+  }
+}
+
+bool id_index::insert(id128 id, id_record record) {
+  if (entries_.size() >= 0xFFFF'FFF0U) throw std::length_error("id_index: too many ids");
+  if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+  const std::uint64_t hash = id_hash(id);
+  const std::size_t i = slot_of(id, hash);
+  if (slots_[i] != 0) return false;
+  entries_.push_back({id, std::move(record)});
+  slots_[i] = tag_of(hash) | entries_.size();
+  return true;
+}
+
 // --- names -------------------------------------------------------------------------------------
 
 std::string_view to_string(consumption_order o) noexcept {
@@ -363,6 +425,7 @@ ledger_result compare_body(const ledger_op& was, const ledger_op& now) noexcept 
 
 /// `amount` as units at `scale`: nullopt when it has more fractional digits than that.
 std::optional<std::int64_t> to_units(decimal amount, int scale) noexcept {
+  if (amount.scale() == scale) return amount.units();  // the usual case: already at the scale
   const decimal_result r = amount.rescale(scale, rounding_mode::down);
   if (!r || r.value != amount) return std::nullopt;
   return r.value.units();
@@ -386,14 +449,13 @@ class decider {
   }
 
   journal_entry& add(entry_kind kind, id128 id, const ledger_op& op) {
-    journal_entry e;
-    e.sequence = s_.version + d_.entries.size() + 1;
+    journal_entry& e = d_.entries.emplace_back();
+    e.sequence = s_.version + d_.entries.size();
     e.kind = kind;
     e.id = id;
     e.op = op;
     e.at = now_;
-    d_.entries.push_back(std::move(e));
-    return d_.entries.back();
+    return e;
   }
 
   /// A state-dependent failure: recorded, so the id stays failed.
@@ -495,8 +557,8 @@ std::int64_t sum(const std::vector<lot_part>& parts) noexcept {
 decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp now) const {
   decider d(wallets_, s, now);
   if (!op.id.valid()) return d.finish(ledger_result::invalid_id);
-  if (const auto it = s.ids.find(op.id); it != s.ids.end()) {
-    const id_record& r = it->second;
+  if (const id_record* known = s.ids.find(op.id)) {
+    const id_record& r = *known;
     if (r.result != ledger_result::ok) return d.finish(ledger_result::id_already_failed);
     decision out = d.finish(compare_body(r.op, op));
     if (out.result == ledger_result::exists) out.units = r.units;
@@ -627,13 +689,13 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
       return out;
     }
     case op_kind::refund: {
-      const auto it = s.ids.find(op.target);
-      if (it == s.ids.end() || it->second.result != ledger_result::ok ||
-          (it->second.op.kind != op_kind::redeem && it->second.op.kind != op_kind::capture) ||
-          it->second.op.wallet != op.wallet) {
+      const id_record* redemption = s.ids.find(op.target);
+      if (redemption == nullptr || redemption->result != ledger_result::ok ||
+          (redemption->op.kind != op_kind::redeem && redemption->op.kind != op_kind::capture) ||
+          redemption->op.wallet != op.wallet) {
         return d.fail(op, ledger_result::redemption_not_found);
       }
-      const id_record& r = it->second;
+      const id_record& r = *redemption;
       if (r.refunded + units > r.units) {
         return d.fail(op, ledger_result::refund_exceeds_redemption);
       }
@@ -698,8 +760,8 @@ transfer_decision ledger::decide_transfer(const customer_state& from, const cust
   if (!op.id.valid()) return done(ledger_result::invalid_id);
   // The id is recorded on both sides; a retry finds it on either.
   for (const customer_state* side : {&from, &to}) {
-    if (const auto it = side->ids.find(op.id); it != side->ids.end()) {
-      const id_record& r = it->second;
+    if (const id_record* known = side->ids.find(op.id)) {
+      const id_record& r = *known;
       if (r.result != ledger_result::ok) return done(ledger_result::id_already_failed);
       const ledger_result same = compare_body(r.op, op);
       if (same == ledger_result::exists) out.units = r.units;
@@ -806,9 +868,12 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
 namespace {
 
 void insert_lot(wallet_state& w, consumption_order order, lot l) {
-  const auto at =
-      std::upper_bound(w.lots.begin(), w.lots.end(), l,
-                       [order](const lot& x, const lot& y) { return before(order, x, y); });
+  // Usually the new lot sorts last (it expires, or was earned, after the others): no search.
+  auto at = w.lots.end();
+  if (!w.lots.empty() && before(order, l, w.lots.back())) {
+    at = std::upper_bound(w.lots.begin(), w.lots.end(), l,
+                          [order](const lot& x, const lot& y) { return before(order, x, y); });
+  }
   const auto index = static_cast<std::size_t>(at - w.lots.begin());
   const bool has_units = l.remaining > 0;
   w.lots.insert(at, std::move(l));
@@ -1002,12 +1067,11 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
         t.available += l.remaining;  // restored spending, not new earnings: spent went down
         insert_lot(w, order, std::move(l));
       }
-      auto target = s.ids.find(e.op.target);
-      if (target != s.ids.end()) {
+      if (id_record* target = s.ids.find(e.op.target)) {
         // What is left to refund of each lot the redemption took: later refunds prorate over it.
-        target->second.refunded += e.units;
+        target->refunded += e.units;
         for (const lot_part& share : e.shares) {
-          for (lot_part& part : target->second.parts) {
+          for (lot_part& part : target->parts) {
             if (part.lot == share.lot) part.units -= share.units;
           }
         }
@@ -1024,7 +1088,7 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
     }
   }
   settle_first_open(w);
-  s.ids.emplace(e.id, std::move(record));
+  s.ids.insert(e.id, std::move(record));
 }
 
 balances ledger::balance(const customer_state& s, std::uint16_t wallet) const {

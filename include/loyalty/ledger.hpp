@@ -310,6 +310,37 @@ struct id_record {
   std::int64_t refunded = 0;    ///< redeem and capture: units refunded so far
 };
 
+/// Every operation id a customer has used, with what it settled: the records in the order they
+/// were added, and an open-addressing index over them (one probe array of 8-byte slots, at most
+/// half full), so finding an id touches one slot, usually, and adding one allocates nothing but
+/// the amortized growth of two vectors.
+class id_index {
+ public:
+  struct entry {
+    id128 id;
+    id_record record;
+  };
+
+  /// The record of `id`, or nullptr.
+  const id_record* find(id128 id) const noexcept;
+  id_record* find(id128 id) noexcept;
+  bool contains(id128 id) const noexcept { return find(id) != nullptr; }
+  /// Adds `id` with `record`; false, changing nothing, when `id` is there already.
+  bool insert(id128 id, id_record record);
+  std::size_t size() const noexcept { return entries_.size(); }
+  bool empty() const noexcept { return entries_.empty(); }
+  /// Every id and record, in the order they were added.
+  std::span<const entry> entries() const noexcept { return entries_; }
+
+ private:
+  std::size_t slot_of(id128 id, std::uint64_t hash) const noexcept;
+  void grow();
+
+  std::vector<entry> entries_;
+  /// 0: empty; otherwise (the hash's high 32 bits << 32) | (index into entries_ + 1).
+  std::vector<std::uint64_t> slots_;
+};
+
 /// Everything the ledger knows about one customer. Hosts load and store it whole; `version`
 /// counts the entries applied, for optimistic concurrency.
 struct customer_state {
@@ -317,7 +348,7 @@ struct customer_state {
   std::uint64_t version = 0;
   std::vector<wallet_state> wallets;
   /// Every operation id ever used, with what it settled.
-  std::unordered_map<id128, id_record, id128_hash> ids;
+  id_index ids;
 };
 
 /// The outcome of decide(): what to persist, and the state version it was decided against.

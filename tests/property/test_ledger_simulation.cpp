@@ -944,13 +944,13 @@ std::string diff_states(const customer_state& got, const customer_state& want) {
     out += "ids: " + std::to_string(got.ids.size()) + " replayed, " +
            std::to_string(want.ids.size()) + " stored\n";
   } else {
-    for (const auto& [id, y] : want.ids) {
-      const auto it = got.ids.find(id);
-      if (it == got.ids.end()) {
+    for (const auto& [id, y] : want.ids.entries()) {
+      const loyalty::id_record* found = got.ids.find(id);
+      if (found == nullptr) {
         out += "id " + short_id(id) + " missing after replay\n";
         continue;
       }
-      const loyalty::id_record& x = it->second;
+      const loyalty::id_record& x = *found;
       if (x.result != y.result || x.units != y.units || x.parts != y.parts ||
           x.refunded != y.refunded || x.op.kind != y.op.kind || x.op.target != y.op.target) {
         out += "id " + short_id(id) + " differs after replay\n";
@@ -967,12 +967,12 @@ std::string diff_ids(const customer_state& state, const model_customer& m) {
   diff_value(out, "ids recorded", static_cast<std::int64_t>(state.ids.size()),
              static_cast<std::int64_t>(m.records().size()));
   for (const m_record& r : m.records()) {
-    const auto it = state.ids.find(r.op.id);
-    if (it == state.ids.end()) {
+    const loyalty::id_record* found = state.ids.find(r.op.id);
+    if (found == nullptr) {
       out += "id " + short_id(r.op.id) + " (" + describe(r.op) + ") is not recorded\n";
       continue;
     }
-    const loyalty::id_record& g = it->second;
+    const loyalty::id_record& g = *found;
     std::vector<m_part> left;
     if (r.result == ledger_result::ok &&
         (r.op.kind == op_kind::redeem || r.op.kind == op_kind::capture)) {
