@@ -208,7 +208,7 @@ std::string_view to_string(entry_kind k) noexcept {
 }
 
 std::string_view to_string(ledger_result r) noexcept {
-  static constexpr std::array<std::string_view, 30> names = {"ok",
+  static constexpr std::array<std::string_view, 31> names = {"ok",
                                                              "exists",
                                                              "exists_with_different_kind",
                                                              "exists_with_different_wallet",
@@ -233,6 +233,7 @@ std::string_view to_string(ledger_result r) noexcept {
                                                              "lot_expired",
                                                              "hold_not_found",
                                                              "hold_exceeded",
+                                                             "hold_timed_out",
                                                              "redemption_not_found",
                                                              "refund_exceeds_redemption",
                                                              "earn_not_found",
@@ -546,6 +547,14 @@ class decider {
   decision d_;
 };
 
+/// How many more units a wallet can be credited. Everything else a wallet counts (its lots'
+/// remaining units, spent, expired, reversed, debt, transferred out) is bounded by what it was
+/// credited, earned + transferred_in, so keeping that sum within 64 bits keeps every balance and
+/// every sum check() makes within 64 bits.
+std::int64_t credit_room(const balances& t) noexcept {
+  return std::numeric_limits<std::int64_t>::max() - t.earned - t.transferred_in;
+}
+
 std::int64_t sum(const std::vector<lot_part>& parts) noexcept {
   std::int64_t n = 0;
   for (const lot_part& p : parts) n += p.units;
@@ -603,6 +612,7 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
         out.units = units;
         return out;
       }
+      if (units > credit_room(w.totals)) return d.fail(op, ledger_result::overflow);
       journal_entry& e = d.add(entry_of(op.kind), op.id, op);
       e.units = units;
       const bool pending = op.kind == op_kind::earn && op.activates_at > now;
@@ -654,6 +664,10 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
       if (h == nullptr) return d.fail(op, ledger_result::hold_not_found);
       if (op.kind == op_kind::capture && units > h->amount) {
         return d.fail(op, ledger_result::hold_exceeded);
+      }
+      // As in TigerBeetle, nothing is posted after the timeout: the hold's own action is due.
+      if (h->deadline <= now && h->on_timeout != timeout_action::none) {
+        return d.fail(op, ledger_result::hold_timed_out);
       }
       journal_entry& e = d.add(entry_of(op.kind), op.id, op);
       e.units = op.kind == op_kind::capture ? units : 0;
@@ -786,10 +800,7 @@ transfer_decision ledger::decide_transfer(const customer_state& from, const cust
     out.to = receiver.finish(ledger_result::insufficient_balance);
     return out;
   }
-  const std::int64_t room =
-      std::numeric_limits<std::int64_t>::max() - to.wallets[op.wallet].totals.transferred_in;
-  if (to.wallets[op.wallet].totals.available > std::numeric_limits<std::int64_t>::max() - units ||
-      room < units) {
+  if (units > credit_room(to.wallets[op.wallet].totals)) {
     out.result = ledger_result::overflow;
     out.from = sender.fail(op, ledger_result::overflow);
     out.to = receiver.finish(ledger_result::overflow);

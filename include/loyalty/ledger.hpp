@@ -224,6 +224,9 @@ enum class ledger_result : std::uint8_t {
   lot_expired,
   hold_not_found,
   hold_exceeded,  ///< capture more than held
+  /// capture, release: the hold's deadline has passed and its timeout action (capture or
+  /// release) owns it now; advance() carries it out
+  hold_timed_out,
   redemption_not_found,
   refund_exceeds_redemption,
   earn_not_found,

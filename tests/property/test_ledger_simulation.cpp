@@ -287,6 +287,7 @@ bool burns(ledger_result r) {
     case ledger_result::lot_expired:
     case ledger_result::hold_not_found:
     case ledger_result::hold_exceeded:
+    case ledger_result::hold_timed_out:
     case ledger_result::redemption_not_found:
     case ledger_result::refund_exceeds_redemption:
     case ledger_result::earn_not_found:
@@ -647,6 +648,9 @@ outcome model_customer::step(const ledger_op& op, timestamp now) {
       if (it == w.holds.end()) return burn(o, op, ledger_result::hold_not_found);
       if (op.kind == op_kind::capture && units > it->amount) {
         return burn(o, op, ledger_result::hold_exceeded);
+      }
+      if (it->deadline <= now && it->on_timeout != timeout_action::none) {
+        return burn(o, op, ledger_result::hold_timed_out);
       }
       const std::int64_t captured = op.kind == op_kind::capture ? units : 0;
       std::vector<m_part> parts = settle(w, op.target, captured);

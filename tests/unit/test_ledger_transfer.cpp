@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <random>
 #include <span>
@@ -468,4 +469,21 @@ TEST_CASE("random transfers conserve points and replay exactly", "[ledger][trans
     moved += k.b(c).transferred_in;
   }
   CHECK(moved > 10'000);  // the run did move points around
+}
+
+TEST_CASE("a transfer the recipient cannot hold is refused", "[ledger][transfer]") {
+  pair_book k;
+  const timestamp t0 = at("2026-05-01T12:00:00Z");
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  REQUIRE(k.run(k.alice, ledger_op::earn(id(1), 0, d("100")), t0) == ledger_result::ok);
+  REQUIRE(k.run(k.bob, ledger_op::earn(id(2), 0, decimal::from_units(max - 50, 0).value), t0) ==
+          ledger_result::ok);
+  const transfer_decision t =
+      k.transfer(k.alice, k.bob, ledger_op::transfer(id(9), 0, d("51"), k.bob), t0);
+  CHECK(t.result == ledger_result::overflow);
+  CHECK(t.to.entries.empty());
+  CHECK(k.b(k.alice).available == 100);
+  CHECK(k.transfer(k.alice, k.bob, ledger_op::transfer(id(10), 0, d("50"), k.bob), t0).result ==
+        ledger_result::ok);
+  CHECK(k.b(k.bob).available == max);
 }
