@@ -117,9 +117,11 @@ constexpr std::uint64_t tag_of(std::uint64_t hash) noexcept {
 
 }  // namespace
 
+// A slot keeps the high 32 bits of its id's hash, which also pick its home position: the table
+// grows without reading the records (tables stay far below 2^32 slots).
 std::size_t id_index::slot_of(id128 id, std::uint64_t hash) const noexcept {
   const std::size_t mask = slots_.size() - 1;
-  std::size_t i = static_cast<std::size_t>(hash) & mask;
+  std::size_t i = static_cast<std::size_t>(hash >> 32) & mask;
   for (;; i = (i + 1) & mask) {
     const std::uint64_t slot = slots_[i];
     if (slot == 0) return i;
@@ -138,14 +140,14 @@ id_record* id_index::find(id128 id) noexcept {
 }
 
 void id_index::grow() {
-  const std::size_t size = slots_.empty() ? 16 : slots_.size() * 2;
-  slots_.assign(size, 0);
-  const std::size_t mask = size - 1;
-  for (std::size_t k = 0; k < entries_.size(); ++k) {
-    const std::uint64_t hash = id_hash(entries_[k].id);
-    std::size_t i = static_cast<std::size_t>(hash) & mask;
+  std::vector<std::uint64_t> old(slots_.empty() ? 16 : slots_.size() * 2, 0);
+  old.swap(slots_);
+  const std::size_t mask = slots_.size() - 1;
+  for (const std::uint64_t slot : old) {
+    if (slot == 0) continue;
+    std::size_t i = static_cast<std::size_t>(slot >> 32) & mask;
     while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = tag_of(hash) | (k + 1);
+    slots_[i] = slot;
   }
 }
 

@@ -21,6 +21,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -314,9 +315,9 @@ struct id_record {
 };
 
 /// Every operation id a customer has used, with what it settled: the records in the order they
-/// were added, and an open-addressing index over them (one probe array of 8-byte slots, at most
-/// half full), so finding an id touches one slot, usually, and adding one allocates nothing but
-/// the amortized growth of two vectors.
+/// were added (a deque: adding one never moves the others or copies the history), and an
+/// open-addressing index over them (8-byte slots, at most half full), so finding an id touches
+/// one slot, usually.
 class id_index {
  public:
   struct entry {
@@ -333,13 +334,13 @@ class id_index {
   std::size_t size() const noexcept { return entries_.size(); }
   bool empty() const noexcept { return entries_.empty(); }
   /// Every id and record, in the order they were added.
-  std::span<const entry> entries() const noexcept { return entries_; }
+  const std::deque<entry>& entries() const noexcept { return entries_; }
 
  private:
   std::size_t slot_of(id128 id, std::uint64_t hash) const noexcept;
   void grow();
 
-  std::vector<entry> entries_;
+  std::deque<entry> entries_;
   /// 0: empty; otherwise (the hash's high 32 bits << 32) | (index into entries_ + 1).
   std::vector<std::uint64_t> slots_;
 };
