@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <stdexcept>
 
 #include "loyalty/allocate.hpp"
@@ -97,6 +98,70 @@ std::optional<id128> id128::parse(std::string_view hex) noexcept {
   return id;
 }
 
+namespace {
+
+/// A 64-bit mix of an id (ids may be sequential: every bit of both halves must reach the slot).
+std::uint64_t id_hash(id128 id) noexcept {
+  std::uint64_t h = id.low ^ ((id.high << 32) | (id.high >> 32)) ^ 0x9E37'79B9'7F4A'7C15ULL;
+  h ^= h >> 33;
+  h *= 0xFF51'AFD7'ED55'8CCDULL;
+  h ^= h >> 33;
+  h *= 0xC4CE'B9FE'1A85'EC53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+constexpr std::uint64_t tag_of(std::uint64_t hash) noexcept {
+  return hash & 0xFFFF'FFFF'0000'0000ULL;
+}
+
+}  // namespace
+
+// A slot keeps the high 32 bits of its id's hash, which also pick its home position: the table
+// grows without reading the records (tables stay far below 2^32 slots).
+std::size_t id_index::slot_of(id128 id, std::uint64_t hash) const noexcept {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = static_cast<std::size_t>(hash >> 32) & mask;
+  for (;; i = (i + 1) & mask) {
+    const std::uint64_t slot = slots_[i];
+    if (slot == 0) return i;
+    if (tag_of(slot) == tag_of(hash) && entries_[(slot & 0xFFFF'FFFFULL) - 1].id == id) return i;
+  }
+}
+
+const id_record* id_index::find(id128 id) const noexcept {
+  if (slots_.empty()) return nullptr;
+  const std::uint64_t slot = slots_[slot_of(id, id_hash(id))];
+  return slot == 0 ? nullptr : &entries_[(slot & 0xFFFF'FFFFULL) - 1].record;
+}
+
+id_record* id_index::find(id128 id) noexcept {
+  return const_cast<id_record*>(static_cast<const id_index&>(*this).find(id));
+}
+
+void id_index::grow() {
+  std::vector<std::uint64_t> old(slots_.empty() ? 16 : slots_.size() * 2, 0);
+  old.swap(slots_);
+  const std::size_t mask = slots_.size() - 1;
+  for (const std::uint64_t slot : old) {
+    if (slot == 0) continue;
+    std::size_t i = static_cast<std::size_t>(slot >> 32) & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = slot;
+  }
+}
+
+bool id_index::insert(id128 id, id_record record) {
+  if (entries_.size() >= 0xFFFF'FFF0U) throw std::length_error("id_index: too many ids");
+  if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+  const std::uint64_t hash = id_hash(id);
+  const std::size_t i = slot_of(id, hash);
+  if (slots_[i] != 0) return false;
+  entries_.push_back({id, std::move(record)});
+  slots_[i] = tag_of(hash) | entries_.size();
+  return true;
+}
+
 // --- names -------------------------------------------------------------------------------------
 
 std::string_view to_string(consumption_order o) noexcept {
@@ -128,24 +193,24 @@ std::string_view to_string(timeout_action a) noexcept {
 }
 
 std::string_view to_string(op_kind k) noexcept {
-  static constexpr std::array<std::string_view, 11> names = {
-      "earn",    "activate",     "cancel_pending", "redeem", "reserve",        "capture",
-      "release", "reverse_earn", "refund",         "adjust", "record_activity"};
+  static constexpr std::array<std::string_view, 12> names = {
+      "earn",    "activate",     "cancel_pending", "redeem", "reserve",  "capture",
+      "release", "reverse_earn", "refund",         "adjust", "transfer", "record_activity"};
   const auto i = static_cast<std::size_t>(k);
   return i < names.size() ? names[i] : "?";
 }
 
 std::string_view to_string(entry_kind k) noexcept {
-  static constexpr std::array<std::string_view, 14> names = {
-      "earn",    "activate",     "cancel_pending", "redeem", "reserve",         "capture",
-      "release", "reverse_earn", "refund",         "adjust", "record_activity", "expire",
-      "lapse",   "failed"};
+  static constexpr std::array<std::string_view, 16> names = {
+      "earn",         "activate",     "cancel_pending",  "redeem", "reserve", "capture",
+      "release",      "reverse_earn", "refund",          "adjust", "expire",  "failed",
+      "transfer_out", "transfer_in",  "record_activity", "lapse"};
   const auto i = static_cast<std::size_t>(k);
   return i < names.size() ? names[i] : "?";
 }
 
 std::string_view to_string(ledger_result r) noexcept {
-  static constexpr std::array<std::string_view, 28> names = {"ok",
+  static constexpr std::array<std::string_view, 31> names = {"ok",
                                                              "exists",
                                                              "exists_with_different_kind",
                                                              "exists_with_different_wallet",
@@ -162,12 +227,15 @@ std::string_view to_string(ledger_result r) noexcept {
                                                              "invalid_amount",
                                                              "invalid_dates",
                                                              "id_is_target",
+                                                             "invalid_recipient",
+                                                             "invalid_operation",
                                                              "insufficient_balance",
                                                              "lot_not_found",
                                                              "lot_not_pending",
                                                              "lot_expired",
                                                              "hold_not_found",
                                                              "hold_exceeded",
+                                                             "hold_timed_out",
                                                              "redemption_not_found",
                                                              "refund_exceeds_redemption",
                                                              "earn_not_found",
@@ -268,6 +336,13 @@ ledger_op ledger_op::refund(id128 id, std::uint16_t wallet, id128 redemption,
   return op;
 }
 
+ledger_op ledger_op::transfer(id128 id, std::uint16_t wallet, decimal amount,
+                              id128 recipient) noexcept {
+  ledger_op op = make_op(op_kind::transfer, id, wallet, amount);
+  op.target = recipient;
+  return op;
+}
+
 ledger_op ledger_op::adjust(id128 id, std::uint16_t wallet, decimal amount, std::uint32_t reason,
                             std::optional<timestamp> expires_at) noexcept {
   ledger_op op = make_op(op_kind::adjust, id, wallet, amount);
@@ -358,13 +433,22 @@ ledger_result compare_body(const ledger_op& was, const ledger_op& now) noexcept 
 
 /// `amount` as units at `scale`: nullopt when it has more fractional digits than that.
 std::optional<std::int64_t> to_units(decimal amount, int scale) noexcept {
+  if (amount.scale() == scale) return amount.units();  // the usual case: already at the scale
   const decimal_result r = amount.rescale(scale, rounding_mode::down);
   if (!r || r.value != amount) return std::nullopt;
   return r.value.units();
 }
 
+/// The entry an operation writes (a transfer writes two, transfer_out and transfer_in).
 entry_kind entry_of(op_kind k) noexcept {
-  return static_cast<entry_kind>(static_cast<std::uint8_t>(k));
+  switch (k) {
+    case op_kind::transfer:
+      return entry_kind::transfer_out;
+    case op_kind::record_activity:
+      return entry_kind::record_activity;
+    default:  // earn to adjust: the same names, in the same order
+      return static_cast<entry_kind>(static_cast<std::uint8_t>(k));
+  }
 }
 
 /// Builds one decision: entries in order, with sequence numbers after the state's version.
@@ -386,14 +470,13 @@ class decider {
   }
 
   journal_entry& add(entry_kind kind, id128 id, const ledger_op& op) {
-    journal_entry e;
-    e.sequence = s_.version + d_.entries.size() + 1;
+    journal_entry& e = d_.entries.emplace_back();
+    e.sequence = s_.version + d_.entries.size();
     e.kind = kind;
     e.id = id;
     e.op = op;
     e.at = now_;
-    d_.entries.push_back(std::move(e));
-    return d_.entries.back();
+    return e;
   }
 
   /// Success: the op's own entry is the last one; it may reset the inactivity clock (a credit
@@ -581,9 +664,17 @@ timestamp activated_lot_expiry(const wallet_policy& p, const customer_state& s, 
       (p.expiry.kind == expiry_kind::after || p.expiry.kind == expiry_kind::fixed_dates) &&
       p.expiry.clock == clock_start::activation;
   if (!from_activation) return l.expires_at;
-  const auto it = s.ids.find(l.id);
-  if (it == s.ids.end() || it->second.op.expires_at) return l.expires_at;
+  const id_record* earn = s.ids.find(l.id);
+  if (earn == nullptr || earn->op.expires_at) return l.expires_at;
   return expiry_instant(p.expiry, now, p.zone);
+}
+
+/// How many more units a wallet can be credited. Everything else a wallet counts (its lots'
+/// remaining units, spent, expired, reversed, debt, transferred out) is bounded by what it was
+/// credited, earned + transferred_in, so keeping that sum within 64 bits keeps every balance and
+/// every sum check() makes within 64 bits.
+std::int64_t credit_room(const balances& t) noexcept {
+  return std::numeric_limits<std::int64_t>::max() - t.earned - t.transferred_in;
 }
 
 std::int64_t sum(const std::vector<lot_part>& parts) noexcept {
@@ -597,13 +688,14 @@ std::int64_t sum(const std::vector<lot_part>& parts) noexcept {
 decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp now) const {
   decider d(wallets_, s, now);
   if (!op.id.valid()) return d.finish(ledger_result::invalid_id);
-  if (const auto it = s.ids.find(op.id); it != s.ids.end()) {
-    const id_record& r = it->second;
+  if (const id_record* known = s.ids.find(op.id)) {
+    const id_record& r = *known;
     if (r.result != ledger_result::ok) return d.finish(ledger_result::id_already_failed);
     decision out = d.finish(compare_body(r.op, op));
     if (out.result == ledger_result::exists) out.units = r.units;
     return out;
   }
+  if (op.kind == op_kind::transfer) return d.finish(ledger_result::invalid_operation);
   if (op.wallet >= wallets_.size()) return d.finish(ledger_result::unknown_wallet);
   if (op.target == op.id) return d.finish(ledger_result::id_is_target);
   const wallet_policy& policy = wallets_[op.wallet];
@@ -645,6 +737,7 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
         e.parts = parts;
         return d.succeed(op, units);
       }
+      if (units > credit_room(w.totals)) return d.fail(op, ledger_result::overflow);
       journal_entry& e = d.add(entry_of(op.kind), op.id, op);
       e.units = units;
       e.expires_at = lot_expires_at;
@@ -695,6 +788,10 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
       if (op.kind == op_kind::capture && units > h->amount) {
         return d.fail(op, ledger_result::hold_exceeded);
       }
+      // As in TigerBeetle, nothing is posted after the timeout: the hold's own action is due.
+      if (h->deadline <= now && h->on_timeout != timeout_action::none) {
+        return d.fail(op, ledger_result::hold_timed_out);
+      }
       journal_entry& e = d.add(entry_of(op.kind), op.id, op);
       e.units = op.kind == op_kind::capture ? units : 0;
       // parts: what is captured, in the hold's order; the rest is released.
@@ -725,13 +822,13 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
       return d.succeed(op, e.units + e.debt_units);
     }
     case op_kind::refund: {
-      const auto it = s.ids.find(op.target);
-      if (it == s.ids.end() || it->second.result != ledger_result::ok ||
-          (it->second.op.kind != op_kind::redeem && it->second.op.kind != op_kind::capture) ||
-          it->second.op.wallet != op.wallet) {
+      const id_record* redemption = s.ids.find(op.target);
+      if (redemption == nullptr || redemption->result != ledger_result::ok ||
+          (redemption->op.kind != op_kind::redeem && redemption->op.kind != op_kind::capture) ||
+          redemption->op.wallet != op.wallet) {
         return d.fail(op, ledger_result::redemption_not_found);
       }
-      const id_record& r = it->second;
+      const id_record& r = *redemption;
       if (r.refunded + units > r.units) {
         return d.fail(op, ledger_result::refund_exceeds_redemption);
       }
@@ -771,8 +868,89 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
     case op_kind::record_activity:
       d.add(entry_kind::record_activity, op.id, op);
       return d.succeed(op, 0);
+    case op_kind::transfer:
+      break;  // refused above
   }
-  return d.finish(ledger_result::invalid_amount);
+  return d.finish(ledger_result::invalid_operation);
+}
+
+namespace {
+
+/// The id of the lot a transfer creates from the k-th lot it takes (a child id outside the range
+/// the ledger's own entries use).
+id128 transfer_lot_id(id128 transfer, std::size_t k) noexcept {
+  return transfer.child(0xC000'0000U + static_cast<std::uint32_t>(k));
+}
+
+}  // namespace
+
+transfer_decision ledger::decide_transfer(const customer_state& from, const customer_state& to,
+                                          const ledger_op& op, timestamp now) const {
+  decider sender(wallets_, from, now);
+  decider receiver(wallets_, to, now);
+  transfer_decision out;
+  const auto done = [&](ledger_result r) {
+    out.result = r;
+    out.from = sender.finish(r);
+    out.to = receiver.finish(r);
+    return std::move(out);
+  };
+  if (!op.id.valid()) return done(ledger_result::invalid_id);
+  // The id is recorded on both sides; a retry finds it on either.
+  for (const customer_state* side : {&from, &to}) {
+    if (const id_record* known = side->ids.find(op.id)) {
+      const id_record& r = *known;
+      if (r.result != ledger_result::ok) return done(ledger_result::id_already_failed);
+      const ledger_result same = compare_body(r.op, op);
+      if (same == ledger_result::exists) out.units = r.units;
+      return done(same);
+    }
+  }
+  if (op.kind != op_kind::transfer) return done(ledger_result::invalid_operation);
+  if (op.wallet >= wallets_.size()) return done(ledger_result::unknown_wallet);
+  if (op.target == op.id) return done(ledger_result::id_is_target);
+  if (!op.target.valid() || op.target != to.customer || to.customer == from.customer ||
+      to.wallets.size() != wallets_.size()) {
+    return done(ledger_result::invalid_recipient);
+  }
+  const std::optional<std::int64_t> u = to_units(op.amount, wallets_[op.wallet].scale);
+  if (!u || *u <= 0) return done(ledger_result::invalid_amount);
+  const std::int64_t units = *u;
+
+  const std::int64_t expiring = sender.expire(op.wallet);
+  if (sender.available(op.wallet, expiring) < units) {
+    out.result = ledger_result::insufficient_balance;
+    out.from = sender.fail(op, ledger_result::insufficient_balance);
+    out.to = receiver.finish(ledger_result::insufficient_balance);
+    return out;
+  }
+  if (units > credit_room(to.wallets[op.wallet].totals)) {
+    out.result = ledger_result::overflow;
+    out.from = sender.fail(op, ledger_result::overflow);
+    out.to = receiver.finish(ledger_result::overflow);
+    return out;
+  }
+  journal_entry& e = sender.add(entry_kind::transfer_out, op.id, op);
+  e.units = units;
+  e.parts = sender.take(op.wallet, units);
+  receiver.expire(op.wallet);  // the recipient's own expiries first, as for any operation
+  journal_entry& in = receiver.add(entry_kind::transfer_in, op.id, op);
+  in.units = units;
+  const wallet_state& w = from.wallets[op.wallet];
+  for (std::size_t k = 0; k < e.parts.size(); ++k) {
+    // take() just consumed from this lot, so it exists; a missing one would keep the credit
+    // from ever expiring, which check() would not catch, so it is refused instead.
+    const lot* l = find_lot(w, e.parts[k].lot);
+    if (l == nullptr) return done(ledger_result::invalid_operation);
+    in.credits.push_back(
+        {transfer_lot_id(op.id, k), e.parts[k].units, sender.expires_at(op.wallet, *l)});
+  }
+  // Inactivity: a transfer resets both customers' clocks when reset_on lists it; as a credit,
+  // it starts the recipient's clock if it is stopped.
+  sender.mark_activity(e, op_kind::transfer, false);
+  receiver.mark_activity(in, op_kind::transfer, true);
+  out.units = units;
+  return done(ledger_result::ok);
 }
 
 decision ledger::advance(const customer_state& s, timestamp now) const {
@@ -833,9 +1011,12 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
 namespace {
 
 void insert_lot(wallet_state& w, consumption_order order, lot l) {
-  const auto at =
-      std::upper_bound(w.lots.begin(), w.lots.end(), l,
-                       [order](const lot& x, const lot& y) { return before(order, x, y); });
+  // Usually the new lot sorts last (it expires, or was earned, after the others): no search.
+  auto at = w.lots.end();
+  if (!w.lots.empty() && before(order, l, w.lots.back())) {
+    at = std::upper_bound(w.lots.begin(), w.lots.end(), l,
+                          [order](const lot& x, const lot& y) { return before(order, x, y); });
+  }
   const auto index = static_cast<std::size_t>(at - w.lots.begin());
   const bool has_units = l.remaining > 0;
   w.lots.insert(at, std::move(l));
@@ -889,6 +1070,13 @@ void lapse_lots(wallet_state& w, consumption_order order, timestamp at) {
 bool ledger::apply(customer_state& s, const decision& d) const {
   if (s.version != d.read_version) return false;
   for (const journal_entry& e : d.entries) apply(s, e);
+  return true;
+}
+
+bool ledger::apply(customer_state& from, customer_state& to, const transfer_decision& d) const {
+  if (from.version != d.from.read_version || to.version != d.to.read_version) return false;
+  for (const journal_entry& e : d.from.entries) apply(from, e);
+  for (const journal_entry& e : d.to.entries) apply(to, e);
   return true;
 }
 
@@ -966,6 +1154,25 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       t.spent += e.units;
       record.parts = e.parts;
       break;
+    case entry_kind::transfer_out:
+      for (const lot_part& p : e.parts) require_lot(w, p.lot).remaining -= p.units;
+      t.available -= e.units;
+      t.transferred_out += e.units;
+      break;
+    case entry_kind::transfer_in:
+      for (const lot_credit& c : e.credits) {
+        lot l;
+        l.id = c.lot;
+        l.amount = c.units;
+        l.remaining = c.units;
+        l.earned_at = e.at;
+        l.activates_at = e.at;
+        l.expires_at = c.expires_at;
+        t.available += c.units;
+        insert_lot(w, order, std::move(l));
+      }
+      t.transferred_in += e.units;
+      break;
     case entry_kind::reserve: {
       hold h;
       h.id = e.id;
@@ -1034,12 +1241,11 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
         t.available += l.remaining;  // restored spending, not new earnings: spent went down
         insert_lot(w, order, std::move(l));
       }
-      auto target = s.ids.find(e.op.target);
-      if (target != s.ids.end()) {
+      if (id_record* target = s.ids.find(e.op.target)) {
         // What is left to refund of each lot the redemption took: later refunds prorate over it.
-        target->second.refunded += e.units;
+        target->refunded += e.units;
         for (const lot_part& share : e.shares) {
-          for (lot_part& part : target->second.parts) {
+          for (lot_part& part : target->parts) {
             if (part.lot == share.lot) part.units -= share.units;
           }
         }
@@ -1061,7 +1267,7 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
     }
   }
   settle_first_open(w);
-  s.ids.emplace(e.id, std::move(record));
+  s.ids.insert(e.id, std::move(record));
 }
 
 balances ledger::balance(const customer_state& s, std::uint16_t wallet) const {
@@ -1112,8 +1318,11 @@ std::string ledger::check(const customer_state& s) const {
     if (remaining != t.available + t.held + t.pending) {
       return where + "lots' remaining is not available + held + pending";
     }
-    if (remaining != t.earned - t.spent - t.expired - t.reversed + t.debt) {
-      return where + "earned - spent - expired - reversed + debt is not the balance";
+    if (remaining != t.earned + t.transferred_in - t.spent - t.expired - t.reversed -
+                         t.transferred_out + t.debt) {
+      return where +
+             "earned + transferred in - spent - expired - reversed - transferred out + debt is not "
+             "the balance";
     }
     if (t.debt < 0) return where + "negative debt";
     const bool inactivity = wallets_[wi].expiry.kind == expiry_kind::inactivity;
@@ -1157,6 +1366,23 @@ bool memory_store::commit(const customer_state& state, std::span<const journal_e
     r->state = state;
   }
   r->journal.insert(r->journal.end(), entries.begin(), entries.end());
+  return true;
+}
+
+bool memory_store::commit(std::span<const customer_commit> commits) {
+  // Check every version first, so that nothing changes unless everything can.
+  for (std::size_t i = 0; i < commits.size(); ++i) {
+    const customer_commit& c = commits[i];
+    const record* r = find(c.state->customer);
+    if ((r == nullptr ? 0 : r->state.version) != c.expected_version) return false;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (commits[j].state->customer == c.state->customer) return false;  // one commit each
+    }
+  }
+  for (const customer_commit& c : commits) {
+    const bool stored = commit(*c.state, c.entries, c.expected_version);
+    if (!stored) throw std::logic_error("memory_store: a checked commit failed");
+  }
   return true;
 }
 

@@ -36,10 +36,10 @@ const auto order_choices =
     named(std::array{consumption_order::soonest_expiring_first, consumption_order::fifo});
 const auto return_choices = named(std::array{
     return_policy::only_pending, return_policy::within_balance, return_policy::allow_negative});
-const auto op_choices =
-    named(std::array{op_kind::earn, op_kind::activate, op_kind::cancel_pending, op_kind::redeem,
-                     op_kind::reserve, op_kind::capture, op_kind::release, op_kind::reverse_earn,
-                     op_kind::refund, op_kind::adjust, op_kind::record_activity});
+const auto op_choices = named(
+    std::array{op_kind::earn, op_kind::activate, op_kind::cancel_pending, op_kind::redeem,
+               op_kind::reserve, op_kind::capture, op_kind::release, op_kind::reverse_earn,
+               op_kind::refund, op_kind::adjust, op_kind::transfer, op_kind::record_activity});
 
 bool period_in_range(calendar_period p) {
   const std::int32_t max = p.unit == calendar_period::unit_kind::days ? calendar_period::max_days

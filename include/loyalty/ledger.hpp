@@ -23,6 +23,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <deque>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -95,6 +96,7 @@ enum class op_kind : std::uint8_t {
   reverse_earn,     ///< take back `amount` of earn `target` under the wallet's return policy
   refund,           ///< give back `amount` of redemption or capture `target`, prorated
   adjust,           ///< manual: credit (amount > 0, a new lot) or debit (amount < 0) with a reason
+  transfer,         ///< move `amount` to customer `target` (decide_transfer); expiry is kept
   record_activity,  ///< an event that resets the wallet's inactivity clock; moves nothing
 };
 
@@ -163,6 +165,14 @@ struct lot_part {
   friend bool operator==(const lot_part&, const lot_part&) = default;
 };
 
+/// A lot created by a transfer: the units one sender lot gave, with that lot's expiry.
+struct lot_credit {
+  id128 lot;  ///< the new lot's id (derived from the transfer's id)
+  std::int64_t units = 0;
+  timestamp expires_at;
+  friend bool operator==(const lot_credit&, const lot_credit&) = default;
+};
+
 /// A reservation: specific lots held until captured, released or timed out.
 struct hold {
   id128 id;
@@ -179,7 +189,8 @@ struct ledger_op {
   std::uint16_t wallet = 0;  ///< index into the ledger's wallets
   decimal amount;
   id128 target;  ///< activate/cancel_pending: lot; capture/release: hold; reverse_earn: earn;
-                 ///< refund: the redemption; redeem: an explicit lot (optional)
+                 ///< refund: the redemption; redeem: an explicit lot (optional); transfer: the
+                 ///< receiving customer
   /// earn, adjust credit: when the lot expires (timestamp::max(): never); nullopt: as the
   /// wallet's expiry policy says.
   std::optional<timestamp> expires_at;
@@ -210,6 +221,9 @@ struct ledger_op {
                           decimal amount) noexcept;
   static ledger_op adjust(id128 id, std::uint16_t wallet, decimal amount, std::uint32_t reason,
                           std::optional<timestamp> expires_at = std::nullopt) noexcept;
+  /// `amount` of `wallet` from one customer to customer `recipient` (see decide_transfer).
+  static ledger_op transfer(id128 id, std::uint16_t wallet, decimal amount,
+                            id128 recipient) noexcept;
   /// A resetting event (an order, a login: whatever the program counts as activity) for a
   /// wallet with an `inactivity` expiry policy. The engine issues it; it moves no units.
   static ledger_op record_activity(id128 id, std::uint16_t wallet) noexcept;
@@ -237,6 +251,12 @@ enum class ledger_result : std::uint8_t {
   invalid_amount,  ///< not positive (adjust: zero), or more fractional digits than the wallet keeps
   invalid_dates,   ///< e.g. expires_at not after the earn, a deadline in the past
   id_is_target,    ///< an operation refers to its own id
+  /// transfer: the recipient is not a valid id, is the sender, or is not the customer whose state
+  /// was passed as the receiving side
+  invalid_recipient,
+  /// decide() was given a transfer (it takes two customers: decide_transfer), or
+  /// decide_transfer() something other than a transfer
+  invalid_operation,
   // State (burns the id).
   insufficient_balance,
   lot_not_found,
@@ -244,6 +264,9 @@ enum class ledger_result : std::uint8_t {
   lot_expired,
   hold_not_found,
   hold_exceeded,  ///< capture more than held
+  /// capture, release: the hold's deadline has passed and its timeout action (capture or
+  /// release) owns it now; advance() carries it out
+  hold_timed_out,
   redemption_not_found,
   refund_exceeds_redemption,
   earn_not_found,
@@ -267,10 +290,12 @@ enum class entry_kind : std::uint8_t {
   reverse_earn,
   refund,
   adjust,
-  record_activity,
-  expire,  ///< a lot's unspent remainder became breakage (advance, or before an operation)
-  lapse,   ///< an inactive wallet lapsed: every lot now expires at `expires_at` at the latest
-  failed,  ///< a state-dependent failure, recorded to burn the id
+  expire,           ///< a lot's unspent remainder became breakage (advance, or before an operation)
+  failed,           ///< a state-dependent failure, recorded to burn the id
+  transfer_out,     ///< the sender's side of a transfer: `parts` are the lots it took
+  transfer_in,      ///< the recipient's side: `credits` are the lots it creates
+  record_activity,  ///< a resetting activity that moves nothing
+  lapse,  ///< an inactive wallet lapsed: every lot now expires at `expires_at` at the latest
 };
 
 std::string_view to_string(entry_kind k) noexcept;
@@ -303,6 +328,8 @@ struct journal_entry {
   bool marks_activity = false;
   timestamp lapses_at = timestamp::max();
   ledger_result result = ledger_result::ok;  ///< kind `failed`: the failure
+  /// transfer_in: the lots it creates, one per lot the sender gave, each with that lot's expiry
+  std::vector<lot_credit> credits;
 };
 
 /// A wallet's balances, all derived from its lots, holds and journal.
@@ -315,6 +342,8 @@ struct balances {
   std::int64_t expired = 0;    ///< breakage
   std::int64_t reversed = 0;   ///< taken back by reversals, cancellations and debit adjustments
   std::int64_t debt = 0;       ///< owed (allow_negative), repaid first from later earns
+  std::int64_t transferred_in = 0;   ///< received from other customers
+  std::int64_t transferred_out = 0;  ///< given to other customers
 };
 
 struct wallet_state {
@@ -338,6 +367,37 @@ struct id_record {
   std::int64_t refunded = 0;    ///< redeem and capture: units refunded so far
 };
 
+/// Every operation id a customer has used, with what it settled: the records in the order they
+/// were added (a deque: adding one never moves the others or copies the history), and an
+/// open-addressing index over them (8-byte slots, at most half full), so finding an id touches
+/// one slot, usually.
+class id_index {
+ public:
+  struct entry {
+    id128 id;
+    id_record record;
+  };
+
+  /// The record of `id`, or nullptr.
+  const id_record* find(id128 id) const noexcept;
+  id_record* find(id128 id) noexcept;
+  bool contains(id128 id) const noexcept { return find(id) != nullptr; }
+  /// Adds `id` with `record`; false, changing nothing, when `id` is there already.
+  bool insert(id128 id, id_record record);
+  std::size_t size() const noexcept { return entries_.size(); }
+  bool empty() const noexcept { return entries_.empty(); }
+  /// Every id and record, in the order they were added.
+  const std::deque<entry>& entries() const noexcept { return entries_; }
+
+ private:
+  std::size_t slot_of(id128 id, std::uint64_t hash) const noexcept;
+  void grow();
+
+  std::deque<entry> entries_;
+  /// 0: empty; otherwise (the hash's high 32 bits << 32) | (index into entries_ + 1).
+  std::vector<std::uint64_t> slots_;
+};
+
 /// Everything the ledger knows about one customer. Hosts load and store it whole; `version`
 /// counts the entries applied, for optimistic concurrency.
 struct customer_state {
@@ -345,7 +405,7 @@ struct customer_state {
   std::uint64_t version = 0;
   std::vector<wallet_state> wallets;
   /// Every operation id ever used, with what it settled.
-  std::unordered_map<id128, id_record, id128_hash> ids;
+  id_index ids;
 };
 
 /// The outcome of decide(): what to persist, and the state version it was decided against.
@@ -354,6 +414,14 @@ struct decision {
   std::vector<journal_entry> entries;  ///< to persist, in order; empty when nothing changes
   std::uint64_t read_version = 0;
   /// For `exists`: the original entry's result and units; for a new success: this one's.
+  std::int64_t units = 0;
+};
+
+/// The outcome of decide_transfer(): one decision per customer, applied together or not at all.
+struct transfer_decision {
+  ledger_result result = ledger_result::ok;
+  decision from;  ///< the sender's entries (transfer_out, or the failure that burns the id)
+  decision to;    ///< the recipient's entries (transfer_in); none when the transfer failed
   std::int64_t units = 0;
 };
 
@@ -382,9 +450,22 @@ class ledger {
   /// (their unspent remainder becomes breakage).
   decision advance(const customer_state& state, timestamp now) const;
 
+  /// Decides transfer `op` (ledger_op::transfer) of `from`'s units to `to` (whose customer id
+  /// must be op.target) at `now`; changes nothing. The sender's lots are taken in the wallet's
+  /// order, as a redemption takes them; the recipient gets one new lot per lot taken, with that
+  /// lot's expiry, so moving points never extends (or shortens) their life. The host commits both
+  /// customers' entries and states in one transaction (ledger_store::commit with two commits).
+  /// Both states hold the id afterwards, so a retry finds it on either side.
+  transfer_decision decide_transfer(const customer_state& from, const customer_state& to,
+                                    const ledger_op& op, timestamp now) const;
+
   /// Applies a decision's entries (the host calls this after persisting them). False, changing
   /// nothing, when `state` is not the version the decision was made against.
   [[nodiscard]] bool apply(customer_state& state, const decision& d) const;
+  /// Applies both sides of a transfer decision; false, changing neither, when either state is not
+  /// the version it was decided against.
+  [[nodiscard]] bool apply(customer_state& from, customer_state& to,
+                           const transfer_decision& d) const;
   /// Applies one persisted entry: replaying a customer's journal from open() rebuilds the state.
   void apply(customer_state& state, const journal_entry& e) const;
 
@@ -411,6 +492,16 @@ class ledger_store {
   /// still `expected_version` (0 for a new customer). False, changing nothing, otherwise.
   virtual bool commit(const customer_state& state, std::span<const journal_entry> entries,
                       std::uint64_t expected_version) = 0;
+
+  /// One customer's part of a multi-customer commit (a transfer has two).
+  struct customer_commit {
+    const customer_state* state;
+    std::span<const journal_entry> entries;
+    std::uint64_t expected_version;
+  };
+  /// All of `commits` in one transaction: every state replaced and every journal appended, or,
+  /// when any stored version differs from its expected_version, nothing.
+  virtual bool commit(std::span<const customer_commit> commits) = 0;
 };
 
 /// An in-memory ledger_store, for tests, examples and the command-line tool.
@@ -419,6 +510,7 @@ class memory_store final : public ledger_store {
   std::optional<customer_state> load(id128 customer) override;
   bool commit(const customer_state& state, std::span<const journal_entry> entries,
               std::uint64_t expected_version) override;
+  bool commit(std::span<const customer_commit> commits) override;
   /// The journal of one customer, in order.
   std::span<const journal_entry> journal(id128 customer) const noexcept;
 

@@ -351,6 +351,7 @@ bool burns(ledger_result r) {
     case ledger_result::lot_expired:
     case ledger_result::hold_not_found:
     case ledger_result::hold_exceeded:
+    case ledger_result::hold_timed_out:
     case ledger_result::redemption_not_found:
     case ledger_result::refund_exceeds_redemption:
     case ledger_result::earn_not_found:
@@ -765,6 +766,9 @@ outcome model_customer::step_op(const ledger_op& op, timestamp now) {
       if (op.kind == op_kind::capture && units > it->amount) {
         return burn(o, op, ledger_result::hold_exceeded);
       }
+      if (it->deadline <= now && it->on_timeout != timeout_action::none) {
+        return burn(o, op, ledger_result::hold_timed_out);
+      }
       const std::int64_t captured = op.kind == op_kind::capture ? units : 0;
       std::vector<m_part> parts = settle(w, op.target, captured);
       o.entry_units = captured;
@@ -1076,13 +1080,13 @@ std::string diff_states(const customer_state& got, const customer_state& want) {
     out += "ids: " + std::to_string(got.ids.size()) + " replayed, " +
            std::to_string(want.ids.size()) + " stored\n";
   } else {
-    for (const auto& [id, y] : want.ids) {
-      const auto it = got.ids.find(id);
-      if (it == got.ids.end()) {
+    for (const auto& [id, y] : want.ids.entries()) {
+      const loyalty::id_record* found = got.ids.find(id);
+      if (found == nullptr) {
         out += "id " + short_id(id) + " missing after replay\n";
         continue;
       }
-      const loyalty::id_record& x = it->second;
+      const loyalty::id_record& x = *found;
       if (x.result != y.result || x.units != y.units || x.parts != y.parts ||
           x.refunded != y.refunded || x.op.kind != y.op.kind || x.op.target != y.op.target) {
         out += "id " + short_id(id) + " differs after replay\n";
@@ -1099,12 +1103,12 @@ std::string diff_ids(const customer_state& state, const model_customer& m) {
   diff_value(out, "ids recorded", static_cast<std::int64_t>(state.ids.size()),
              static_cast<std::int64_t>(m.records().size()));
   for (const m_record& r : m.records()) {
-    const auto it = state.ids.find(r.op.id);
-    if (it == state.ids.end()) {
+    const loyalty::id_record* found = state.ids.find(r.op.id);
+    if (found == nullptr) {
       out += "id " + short_id(r.op.id) + " (" + describe(r.op) + ") is not recorded\n";
       continue;
     }
-    const loyalty::id_record& g = it->second;
+    const loyalty::id_record& g = *found;
     std::vector<m_part> left;
     if (r.result == ledger_result::ok &&
         (r.op.kind == op_kind::redeem || r.op.kind == op_kind::capture)) {
@@ -1149,6 +1153,8 @@ entry_kind entry_for(op_kind k) {
       return entry_kind::adjust;
     case op_kind::record_activity:
       return entry_kind::record_activity;
+    case op_kind::transfer:
+      return entry_kind::transfer_out;
   }
   return entry_kind::failed;
 }
@@ -2016,7 +2022,10 @@ ledger_op simulation::change_one_field(const ledger_op& op) {
       changed.reason = op.reason + 1;
       break;
     default:
-      changed.kind = static_cast<op_kind>((static_cast<int>(op.kind) + 1) % 11);
+      // Any other single-customer kind (a transfer takes decide_transfer).
+      do {
+        changed.kind = static_cast<op_kind>((static_cast<int>(changed.kind) + 1) % 12);
+      } while (changed.kind == op_kind::transfer);
       break;
   }
   return changed;

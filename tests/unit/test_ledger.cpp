@@ -1,6 +1,7 @@
 // The ledger's operations, policies and result codes, each with exact expected balances.
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -177,12 +178,31 @@ TEST_CASE("holds time out as they say", "[ledger]") {
           ledger_result::ok);
   REQUIRE(reserve(12, "40", "2026-05-01T12:05:00Z", loyalty::timeout_action::none) ==
           ledger_result::ok);
+  REQUIRE(reserve(14, "5", "2026-05-01T12:15:00Z", loyalty::timeout_action::release) ==
+          ledger_result::ok);
+  // Until its deadline a hold is the host's: id 14 is captured at 12:14:59.999999.
+  REQUIRE(k.run(ledger_op::capture(id(30), 0, id(14), d("5")), at("2026-05-01T12:14:59.999999Z")) ==
+          ledger_result::ok);
+  CHECK(k.b().spent == 5);
+  CHECK(k.run(ledger_op::refund(id(31), 0, id(30), d("5")), t0) == ledger_result::ok);
   CHECK(all(k.b()) == std::vector<std::int64_t>{10, 0, 90, 100, 0, 0, 0, 0});
   CHECK(reserve(13, "20", "2026-05-01T12:00:00Z", loyalty::timeout_action::release) ==
         ledger_result::invalid_dates);  // a deadline that has already passed
+  // From its deadline on, a hold with a timeout action is the action's: 12:10 exactly, the
+  // release hold (id 11) can be neither captured nor released by hand, and the id is burned.
+  const timestamp t1010 = at("2026-05-01T12:10:00Z");
+  CHECK(k.run(ledger_op::capture(id(32), 0, id(11), d("30")), t1010) ==
+        ledger_result::hold_timed_out);
+  CHECK(k.run(ledger_op::capture(id(32), 0, id(11), d("30")), t1010) ==
+        ledger_result::id_already_failed);
+  CHECK(k.run(ledger_op::release(id(33), 0, id(11)), t1010) == ledger_result::hold_timed_out);
+  // The `none` hold (deadline 12:05) is still the host's after its deadline (checked below).
   // 12:20: the release hold (deadline 12:10) has timed out; `none` stays; capture not yet due.
   k.advance(at("2026-05-01T12:20:00Z"));
   CHECK(all(k.b()) == std::vector<std::int64_t>{40, 0, 60, 100, 0, 0, 0, 0});
+  // 12:30 exactly: the capture hold can no longer be captured in part by hand.
+  CHECK(k.run(ledger_op::capture(id(34), 0, id(10), d("5")), at("2026-05-01T12:30:00Z")) ==
+        ledger_result::hold_timed_out);
   // 13:00: the capture hold is captured whole.
   k.advance(at("2026-05-01T13:00:00Z"));
   CHECK(all(k.b()) == std::vector<std::int64_t>{40, 0, 40, 100, 20, 0, 0, 0});
@@ -402,4 +422,28 @@ TEST_CASE("expired pending lots, cancelled earns and repeated refunds", "[ledger
     CHECK(k.lot(id(2)).remaining == 99);
     CHECK(all(k.b()) == std::vector<std::int64_t>{100, 0, 0, 100, 0, 0, 0, 0});
   }
+}
+
+TEST_CASE("credits that would overflow a wallet's totals are refused", "[ledger]") {
+  book k;
+  const timestamp t0 = at("2026-05-01T12:00:00Z");
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  const auto units = [](std::int64_t n) { return decimal::from_units(n, 0).value; };
+  REQUIRE(k.run(ledger_op::earn(id(1), 0, units(max - 10)), t0) == ledger_result::ok);
+  // 11 more would pass 2^63 - 1 units credited: refused, and the id is burned.
+  CHECK(k.run(ledger_op::earn(id(2), 0, units(11)), t0) == ledger_result::overflow);
+  CHECK(k.run(ledger_op::earn(id(2), 0, units(1)), t0) == ledger_result::id_already_failed);
+  CHECK(k.run(ledger_op::adjust(id(3), 0, units(11), 1), t0) == ledger_result::overflow);
+  // Spending does not make room: what was credited stays credited.
+  REQUIRE(k.run(ledger_op::redeem(id(4), 0, units(max - 10)), t0) == ledger_result::ok);
+  CHECK(k.run(ledger_op::earn(id(5), 0, units(11)), t0) == ledger_result::overflow);
+  // Exactly up to the limit is fine, and every balance still adds up (check() runs in run()).
+  REQUIRE(k.run(ledger_op::earn(id(6), 0, units(10)), t0) == ledger_result::ok);
+  CHECK(k.b().earned == max);
+  CHECK(k.b().available == 10);
+  CHECK(k.b().spent == max - 10);
+  // A refund gives back what was spent; it credits nothing new, so it needs no room.
+  REQUIRE(k.run(ledger_op::refund(id(7), 0, id(4), units(max - 10)), t0) == ledger_result::ok);
+  CHECK(k.b().available == max);
+  CHECK(k.b().spent == 0);
 }

@@ -452,3 +452,57 @@ TEST_CASE("the ledger refuses malformed policies; check() sees a broken clock",
   CHECK(loyalty::to_string(entry_kind::failed) == "failed");
   (void)one_us;
 }
+
+TEST_CASE("transfers keep the policy's expiry and count as activity when listed",
+          "[ledger][expiry][transfer]") {
+  wallet_policy inactive = with(expiry_policy::inactivity(calendar_period::days(10)));
+  inactive.reset_on = {op_kind::transfer};
+  const ledger l(
+      {with(expiry_policy::after(calendar_period::days(30), calendar_unit::day)), inactive});
+  customer_state alice = l.open(id(1001));
+  customer_state bob = l.open(id(1002));
+  const auto run = [&](customer_state& s, const ledger_op& op, timestamp now) {
+    const loyalty::decision dec = l.decide(s, op, now);
+    REQUIRE(l.apply(s, dec));
+    REQUIRE(l.check(s).empty());
+    return dec.result;
+  };
+  const auto transfer = [&](const ledger_op& op, timestamp now) {
+    const loyalty::transfer_decision dec = l.decide_transfer(alice, bob, op, now);
+    REQUIRE(l.apply(alice, bob, dec));
+    REQUIRE(l.check(alice).empty());
+    REQUIRE(l.check(bob).empty());
+    return dec;
+  };
+  const timestamp t0 = at("2026-01-01T10:00:00Z");
+  // `after`: the lot Bob receives carries Alice's policy expiry, not a new one.
+  REQUIRE(run(alice, ledger_op::earn(id(1), 0, d("100")), t0) == ledger_result::ok);
+  CHECK(text(alice.wallets[0].lots[0].expires_at) == "2026-02-01T00:00:00Z");
+  CHECK(transfer(ledger_op::transfer(id(2), 0, d("40"), bob.customer), at("2026-01-20T00:00:00Z"))
+            .result == ledger_result::ok);
+  REQUIRE(bob.wallets[0].lots.size() == 1);
+  CHECK(text(bob.wallets[0].lots[0].expires_at) == "2026-02-01T00:00:00Z");
+
+  // Inactivity: Bob's stopped clock starts with the credit; Alice's resets (transfer is listed).
+  REQUIRE(run(alice, ledger_op::earn(id(3), 1, d("50")), t0) == ledger_result::ok);
+  CHECK(alice.wallets[1].lapses_at == at("2026-01-11T10:00:00Z"));
+  const loyalty::transfer_decision dec =
+      transfer(ledger_op::transfer(id(4), 1, d("20"), bob.customer), at("2026-01-05T00:00:00Z"));
+  REQUIRE(dec.result == ledger_result::ok);
+  CHECK(dec.from.entries.back().marks_activity);
+  CHECK(dec.to.entries.back().marks_activity);
+  CHECK(alice.wallets[1].lapses_at == at("2026-01-15T00:00:00Z"));
+  CHECK(bob.wallets[1].lapses_at == at("2026-01-15T00:00:00Z"));
+  CHECK(bob.wallets[1].lots[0].expires_at == timestamp::max());
+
+  // After Alice's wallet lapses, its points cannot be transferred: the lapse comes first.
+  const loyalty::transfer_decision late =
+      transfer(ledger_op::transfer(id(5), 1, d("1"), bob.customer), at("2026-01-15T00:00:00Z"));
+  CHECK(late.result == ledger_result::insufficient_balance);
+  REQUIRE(late.from.entries.size() == 3);
+  CHECK(late.from.entries[0].kind == entry_kind::lapse);
+  CHECK(late.from.entries[1].kind == entry_kind::expire);
+  CHECK(late.from.entries[2].kind == entry_kind::failed);
+  CHECK(alice.wallets[1].totals.expired == 30);
+  CHECK(bob.wallets[1].totals.available == 20);  // Bob's wallet lapses on its own operations
+}
