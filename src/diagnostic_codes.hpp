@@ -41,6 +41,9 @@
   X(L0204, warning, scale_below_minor_unit, "scale below the currency's minor unit")         \
   X(L0205, error, unknown_type, "unknown field type")                                         \
   X(L0206, error, key_not_for_policy, "key does not apply to the policy")                     \
+  X(L0207, error, unknown_reference, "unknown reference")                                     \
+  X(L0208, error, conflicting_keys, "keys that do not go together")                           \
+  X(L0209, error, invalid_time, "invalid date or time")                                       \
   X(L0301, error, expression_syntax, "expression syntax error")                               \
   X(L0302, error, unknown_name, "unknown name")                                               \
   X(L0303, error, type_mismatch, "type mismatch")                                             \

@@ -9,6 +9,7 @@
 
 #include "diagnostic_sink.hpp"
 #include "loyalty/program.hpp"
+#include "rules_loader.hpp"
 #include "schema_reader.hpp"
 #include "text_util.hpp"
 #include "wallet_reader.hpp"
@@ -43,7 +44,7 @@ class program_builder {
   void enums(const raw_node& node, program& out);
   void fields(const raw_node& node, program& out);
   void records(const raw_node& node, program& out);
-  void variables(const raw_node* node, program& out);
+  void variables(const raw_node* node, program& out, const loyalty::schema& scope);
   expression_origin origin_of(const raw_node& scalar);
   std::optional<field_type> parse_type(const raw_node& node, const program& out);
 
@@ -108,7 +109,12 @@ void program_builder::build(const raw_node& root, program& out) {
   currencies(top.optional("currencies"), out);
   point_types(top.required("point_types"), out);
   schema(top.optional("schema"), out);
-  variables(top.optional("variables"), out);
+  rules_builder rules(reader_, limits_, out);
+  rules.events(top.optional("events"));
+  variables(top.optional("variables"), out, rules.scope());
+  rules.budgets(top.optional("budgets"));
+  rules.groups(top.optional("groups"));
+  rules.rules(top.optional("rules"));
   top.finish();
 }
 
@@ -355,6 +361,12 @@ void program_builder::records(const raw_node& node, program& out) {
 
 // Where an expression written as a YAML scalar starts, so diagnostics point inside it.
 expression_origin program_builder::origin_of(const raw_node& scalar) {
+  return internal::expression_origin_of(reader_, scalar);
+}
+
+namespace internal {
+
+expression_origin expression_origin_of(schema_reader& reader_, const raw_node& scalar) {
   const std::string_view text = reader_.sink().source_text();
   expression_origin o(std::string(reader_.sink().source_name()), scalar.span.line,
                       scalar.span.column);
@@ -387,7 +399,9 @@ expression_origin program_builder::origin_of(const raw_node& scalar) {
   return o;
 }
 
-void program_builder::variables(const raw_node* node, program& out) {
+}  // namespace internal
+
+void program_builder::variables(const raw_node* node, program& out, const loyalty::schema& scope) {
   if (node == nullptr || !reader_.expect(*node, internal::node_kind::mapping, "'variables'")) {
     return;
   }
@@ -400,7 +414,7 @@ void program_builder::variables(const raw_node* node, program& out) {
     const std::optional<std::string> text =
         reader_.text(&node->value(i), fmt::format("variable '{}'", internal::printable(key.text)));
     if (!name || !text) continue;
-    if (out.schema_.find_field(*name) != nullptr || *name == "now" || *name == "today") {
+    if (scope.find_field(*name) != nullptr || *name == "now" || *name == "today") {
       reader_.sink().report(diag::duplicate_id, key.span,
                             fmt::format("variable '{}' has the name of a field; rename it", *name));
       continue;
@@ -408,14 +422,21 @@ void program_builder::variables(const raw_node* node, program& out) {
     // Checked now, with every variable before it in scope, even broken ones: a use of a broken
     // variable repeats its diagnostics (dropped as duplicates) rather than claiming it is unknown.
     declared.push_back({*name, *text, origin_of(node->value(i))});
-    compile_result r = compile_expression(declared.back().text, out.schema_, declared.back().origin,
-                                          {}, std::span(declared).first(declared.size() - 1));
+    compile_result r = compile_expression(declared.back().text, scope, declared.back().origin, {},
+                                          std::span(declared).first(declared.size() - 1));
     for (diagnostic& d : r.diagnostics) reader_.sink().add(std::move(d));
   }
-  if (reader_.sink().error_count() == 0) out.variables_ = std::move(declared);
+  out.variables_ = std::move(declared);  // kept even with errors: rules compile with them
 }
 
 std::optional<field_type> program_builder::parse_type(const raw_node& node, const program& out) {
+  return internal::parse_field_type(reader_, node, out.schema_);
+}
+
+namespace internal {
+
+std::optional<field_type> parse_field_type(schema_reader& reader_, const raw_node& node,
+                                           const loyalty::schema& schema) {
   const std::optional<std::string> text = reader_.text(&node, "a field type");
   if (!text) return std::nullopt;
   std::string_view t = *text;
@@ -437,9 +458,9 @@ std::optional<field_type> program_builder::parse_type(const raw_node& node, cons
     }
     if (scale >= 0) type = field_type::decimal(scale);
   }
-  if (out.schema_.find_enum(t) != nullptr) type = field_type::enumeration(t);
+  if (schema.find_enum(t) != nullptr) type = field_type::enumeration(t);
   if (t.starts_with("list<") && t.ends_with('>') &&
-      out.schema_.find_record(t.substr(5, t.size() - 6)) != nullptr) {
+      schema.find_record(t.substr(5, t.size() - 6)) != nullptr) {
     type = field_type::list(t.substr(5, t.size() - 6));
   }
   if (!type && t == "decimal") {
@@ -450,11 +471,10 @@ std::optional<field_type> program_builder::parse_type(const raw_node& node, cons
   }
   if (!type) {
     std::vector<std::string> lists;
-    for (const record_type& r : out.schema_.records())
-      lists.push_back(fmt::format("list<{}>", r.name));
+    for (const record_type& r : schema.records()) lists.push_back(fmt::format("list<{}>", r.name));
     std::vector<std::string_view> names = {"bool", "integer",   "text",    "decimal(2)",
                                            "date", "timestamp", "duration"};
-    for (const enum_type& e : out.schema_.enums()) names.emplace_back(e.name);
+    for (const enum_type& e : schema.enums()) names.emplace_back(e.name);
     names.insert(names.end(), lists.begin(), lists.end());
     reader_.sink().report(
         diag::unknown_type, node.span,
@@ -468,6 +488,8 @@ std::optional<field_type> program_builder::parse_type(const raw_node& node, cons
   }
   return optional ? type->or_null() : type;
 }
+
+}  // namespace internal
 
 load_result load_program(std::string_view yaml_text, std::string_view source_name,
                          const load_options& options) {

@@ -349,7 +349,10 @@ void read_wallet_keys(schema_reader& reader, map_reader& m, std::string_view wha
     const auto v = read_validity(reader, n, fmt::format("'refund_min_validity' of {}", what));
     if (v) t.refund_min_validity = *v;
   }
-  const raw_node* n = m.optional("expiry");
+  read_expiry(reader, m.optional("expiry"), what, t);
+}
+
+void read_expiry(schema_reader& reader, const raw_node* n, std::string_view what, point_type& t) {
   if (n != nullptr && n->is_scalar()) {
     // `expiry: never` reads naturally but is not the form: say which one is.
     const bool named_policy = std::any_of(policy_choices.begin(), policy_choices.end(),

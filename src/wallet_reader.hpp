@@ -14,4 +14,8 @@ namespace loyalty::internal {
 /// keys up in `m`, so the caller's finish() knows them.
 void read_wallet_keys(schema_reader& reader, map_reader& m, std::string_view what, point_type& t);
 
+/// Reads an `expiry:` mapping (the value `node`, or nothing when null) of `what` into t.expiry
+/// (and t.reset_on), as read_wallet_keys() does; for a rule's own expiry.
+void read_expiry(schema_reader& reader, const raw_node* node, std::string_view what, point_type& t);
+
 }  // namespace loyalty::internal

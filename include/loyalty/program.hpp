@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,6 +28,7 @@
 #include "loyalty/expiry.hpp"
 #include "loyalty/expression.hpp"
 #include "loyalty/ledger.hpp"
+#include "loyalty/rules.hpp"
 #include "loyalty/time.hpp"
 
 namespace loyalty {
@@ -64,6 +66,12 @@ struct load_limits {
   std::size_t max_enums = 64;
   std::size_t max_fields = 1024;
   std::size_t max_variables = 1024;
+  std::size_t max_event_types = 256;
+  std::size_t max_rules = 4096;
+  std::size_t max_clauses = 32;  ///< in one rule's `when` or `where`
+  std::size_t max_caps = 8;      ///< on one rule
+  std::size_t max_budgets = 256;
+  std::size_t max_groups = 256;
 };
 
 struct load_options {
@@ -91,8 +99,32 @@ class program {
   /// expressions with these in scope.
   std::span<const variable_def> variables() const noexcept { return variables_; }
 
+  /// The event types (`events:`), then the anniversary types the engine raises itself.
+  std::span<const event_type> event_types() const noexcept { return event_types_; }
+  /// The index of event type `id` in event_types(), or no_index.
+  std::uint16_t find_event_type(std::string_view id) const noexcept;
+  /// The earning rules (`rules:`), in file order: the order the engine evaluates them.
+  std::span<const earning_rule> rules() const noexcept { return rules_; }
+  /// The index of rule `id` in rules(), or nullopt.
+  std::optional<std::uint32_t> find_rule(std::string_view id) const noexcept;
+  std::span<const rule_group> groups() const noexcept { return groups_; }
+  /// Campaign budgets (`budgets:`); process_options::budgets follows this order.
+  std::span<const budget> budgets() const noexcept { return budgets_; }
+
+  /// A `customer.*` field of the schema: what a member's profile holds.
+  struct profile_field {
+    std::string path;        ///< "customer.birthday"
+    std::uint32_t slot = 0;  ///< in the schema (and in every event type's schema)
+    field_type type;
+  };
+  std::span<const profile_field> profile_fields() const noexcept { return profile_fields_; }
+  /// How many customer cap counters and rounding carries a member keeps.
+  std::uint32_t counter_count() const noexcept { return counters_; }
+  std::uint32_t carry_count() const noexcept { return carries_; }
+
  private:
   friend class program_builder;
+  friend class rules_builder;
   std::string name_;
   std::string version_;
   std::string time_zone_;
@@ -101,6 +133,13 @@ class program {
   std::vector<point_type> point_types_;
   loyalty::schema schema_;
   std::vector<variable_def> variables_;
+  std::vector<event_type> event_types_;
+  std::vector<earning_rule> rules_;
+  std::vector<rule_group> groups_;
+  std::vector<budget> budgets_;
+  std::vector<profile_field> profile_fields_;
+  std::uint32_t counters_ = 0;
+  std::uint32_t carries_ = 0;
 };
 
 /// The ledger's wallets for `program`: one per point type, in the order of point_types() (so

@@ -1,0 +1,1182 @@
+// The engine: rules of a compiled program applied to events, through the ledger.
+#include "loyalty/engine.hpp"
+
+#include "loyalty/allocate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace loyalty {
+
+namespace {
+
+constexpr std::uint64_t mix(std::uint64_t x) noexcept {
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ULL;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBULL;
+  x ^= x >> 31;
+  return x;
+}
+
+/// The id of the k-th operation rule `key` makes for event `event` (k: 0 earn, 1 return,
+/// 2 activation). No strings: the rule's key was hashed when the program loaded.
+id128 op_id(id128 event, std::uint64_t key, std::uint64_t k) noexcept {
+  const std::uint64_t a = mix(event.high ^ mix(key + 0x9E3779B97F4A7C15ULL * (k + 1)));
+  const std::uint64_t b = mix(event.low ^ mix(a ^ key ^ (k << 56) ^ 0x5851F42D4C957F2DULL));
+  id128 id{a, b};
+  if (!id.valid()) id.low ^= 1;
+  return id;
+}
+
+std::uint64_t text_key(std::string_view s) noexcept {
+  std::uint64_t h = 0xCBF29CE484222325ULL;
+  for (const char c : s) h = (h ^ static_cast<std::uint8_t>(c)) * 0x100000001B3ULL;
+  return mix(h);
+}
+
+/// The number of the period of `unit` that `date` falls in: equal numbers, same period.
+std::int64_t period_number(cap_period p, civil_date date) noexcept {
+  switch (p) {
+    case cap_period::day:
+      return date.days;
+    case cap_period::week:
+      return start_of(calendar_unit::week, date).days;
+    case cap_period::month:
+      return std::int64_t{year(date)} * 12 + month(date);
+    case cap_period::quarter:
+      return std::int64_t{year(date)} * 4 + quarter(date);
+    case cap_period::year:
+      return year(date);
+    case cap_period::lifetime:
+      return 0;
+  }
+  return 0;
+}
+
+bool in_window(const time_window& w, timestamp at, time_zone zone) noexcept {
+  if (w.always()) return true;
+  if (at < w.from || at >= w.until) return false;
+  if (w.days != 0x7F) {
+    const int dow = day_of_week(local_date(at, zone));  // 1 = Monday
+    if ((w.days & (1U << static_cast<unsigned>(dow - 1))) == 0) return false;
+  }
+  if (w.hours_from) {
+    const duration t = local_time_of_day(at, zone);
+    const duration a = *w.hours_from;
+    const duration b = *w.hours_until;
+    const bool inside = a < b ? (t >= a && t < b) : (t >= a || t < b);
+    if (!inside) return false;
+  }
+  return true;
+}
+
+/// units * part / whole, rounded down, exactly (part <= whole).
+std::int64_t share(std::int64_t units, std::int64_t part, std::int64_t whole) noexcept {
+  if (whole <= 0 || part >= whole) return units;
+  if (part <= 0) return 0;
+  __extension__ using i128 = __int128;
+  return static_cast<std::int64_t>(static_cast<i128>(units) * part / whole);
+}
+
+decimal units_to_decimal(std::int64_t units, int scale) noexcept {
+  return decimal::from_units(units, scale).value;
+}
+
+bool anniversary_on(civil_date origin, civil_date d) noexcept {
+  if (d <= origin) return false;
+  if (month(d) != month(origin)) return false;
+  if (day_of_month(d) == day_of_month(origin)) return true;
+  // 29 February falls on 28 February in a common year.
+  return month(origin) == 2 && day_of_month(origin) == 29 && !is_leap_year(year(d)) &&
+         day_of_month(d) == 28;
+}
+
+}  // namespace
+
+id128 event_id(std::string_view text) noexcept {
+  return id128::derive(text, 0, "loyalty.event");
+}
+
+// ---- id_set ---------------------------------------------------------------------------------
+
+bool id_set::contains(id128 id) const noexcept {
+  if (slots_.empty() || !id.valid()) return false;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = static_cast<std::size_t>(mix(id.low ^ id.high)) & mask;;
+       i = (i + 1) & mask) {
+    const id128& s = slots_[i];
+    if (s == id) return true;
+    if (s.high == 0 && s.low == 0) return false;
+  }
+}
+
+bool id_set::insert(id128 id) {
+  if (!id.valid()) return false;
+  if ((size_ + 1) * 2 > slots_.size()) {
+    std::vector<id128> old = std::move(slots_);
+    slots_.assign(old.empty() ? 16 : old.size() * 2, id128{});
+    size_ = 0;
+    for (const id128& x : old) {
+      if (x.high != 0 || x.low != 0) insert(x);
+    }
+  }
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = static_cast<std::size_t>(mix(id.low ^ id.high)) & mask;;
+       i = (i + 1) & mask) {
+    id128& s = slots_[i];
+    if (s == id) return false;
+    if (s.high == 0 && s.low == 0) {
+      s = id;
+      ++size_;
+      return true;
+    }
+  }
+}
+
+std::vector<id128> id_set::ids() const {
+  std::vector<id128> out;
+  out.reserve(size_);
+  for (const id128& x : slots_) {
+    if (x.high != 0 || x.low != 0) out.push_back(x);
+  }
+  return out;
+}
+
+// ---- member ---------------------------------------------------------------------------------
+
+bool member::set_profile(const program& p, std::string_view field, value v) {
+  const auto fields = p.profile_fields();
+  const auto it = std::find_if(fields.begin(), fields.end(),
+                               [&](const program::profile_field& f) { return f.path == field; });
+  if (it == fields.end()) return false;
+  const auto i = static_cast<std::size_t>(it - fields.begin());
+  if (profile.size() < fields.size()) profile.resize(fields.size());
+  if (profile_text.size() < fields.size()) profile_text.resize(fields.size());
+  if (v.is_null()) {
+    profile[i] = value();
+    return true;
+  }
+  const field_type& t = it->type;
+  if (t.kind == value_kind::string) {
+    if (v.kind() != value_kind::string) return false;
+    profile_text[i] = std::string(v.as_string());
+    profile[i] = value::of_string({});
+    return true;
+  }
+  if (t.kind == value_kind::decimal &&
+      (v.kind() == value_kind::decimal || v.kind() == value_kind::integer)) {
+    const decimal_result d = v.as_decimal().rescale(t.scale, rounding_mode::half_even);
+    if (!d.ok() || d.value != v.as_decimal()) return false;
+    profile[i] = value::of_decimal(d.value);
+    return true;
+  }
+  if (t.kind == value_kind::list || v.kind() != t.kind) return false;
+  if (t.kind == value_kind::enumeration &&
+      (v.as_enum() < 0 ||
+       static_cast<std::size_t>(v.as_enum()) >= p.schema().enums()[t.enum_index].values.size())) {
+    return false;
+  }
+  profile[i] = v;
+  return true;
+}
+
+value member::profile_value(const program& p, std::string_view field) const {
+  const auto fields = p.profile_fields();
+  for (std::size_t i = 0; i < fields.size() && i < profile.size(); ++i) {
+    if (fields[i].path != field) continue;
+    if (profile[i].kind() == value_kind::string) return value::of_string(profile_text[i]);
+    return profile[i];
+  }
+  return value();
+}
+
+// ---- event ----------------------------------------------------------------------------------
+
+namespace {
+std::uint16_t type_index(const program& p, std::string_view type) {
+  const std::uint16_t i = p.find_event_type(type);
+  if (i == no_index || p.event_types()[i].synthetic) {
+    throw std::invalid_argument(fmt::format("the program declares no event type '{}'", type));
+  }
+  return i;
+}
+}  // namespace
+
+event::event(const program& p, std::string_view type) : event(p, type_index(p, type)) {}
+
+event::event(const program& p, std::uint16_t type)
+    : program_(&p),
+      type_(type),
+      info_(type < p.event_types().size() ? &p.event_types()[type] : nullptr),
+      input_(info_ != nullptr ? info_->schema : p.schema()) {
+  if (info_ == nullptr) throw std::invalid_argument("no such event type");
+}
+
+void event::reset(id128 id, timestamp at) {
+  for (std::uint32_t s = 0; s < input_.size(); ++s) input_.clear(s);
+  id_ = id;
+  at_ = at;
+  original_ = {};
+  returned_.clear();
+}
+
+bool event::set(std::string_view path, value v) {
+  const std::optional<std::uint32_t> s = slot(path);
+  return s && input_.set(*s, v);
+}
+
+std::optional<std::uint32_t> event::slot(std::string_view path) const {
+  const field_decl* f = info_->schema.find_field(path);
+  if (f == nullptr || path.starts_with("line.") || path.starts_with("previous.") ||
+      path == "event.at") {
+    return std::nullopt;  // the engine sets these
+  }
+  return f->slot;
+}
+
+void event::add_returned_line(std::uint32_t line, std::int64_t quantity) {
+  returned_.push_back({line, quantity});
+}
+
+// ---- results --------------------------------------------------------------------------------
+
+std::string_view to_string(process_result r) noexcept {
+  switch (r) {
+    case process_result::ok:
+      return "ok";
+    case process_result::duplicate:
+      return "duplicate";
+    case process_result::invalid_event:
+      return "invalid_event";
+    case process_result::unknown_original:
+      return "unknown_original";
+    case process_result::over_return:
+      return "over_return";
+    case process_result::missing_budgets:
+      return "missing_budgets";
+    case process_result::wrong_program:
+      return "wrong_program";
+  }
+  return "?";
+}
+
+std::string_view to_string(rule_outcome o) noexcept {
+  switch (o) {
+    case rule_outcome::awarded:
+      return "awarded";
+    case rule_outcome::message_only:
+      return "message_only";
+    case rule_outcome::outside_window:
+      return "outside_window";
+    case rule_outcome::condition_false:
+      return "condition_false";
+    case rule_outcome::no_line_matched:
+      return "no_line_matched";
+    case rule_outcome::zero_award:
+      return "zero_award";
+    case rule_outcome::capped:
+      return "capped";
+    case rule_outcome::lost_in_group:
+      return "lost_in_group";
+    case rule_outcome::evaluation_error:
+      return "evaluation_error";
+    case rule_outcome::ledger_refused:
+      return "ledger_refused";
+  }
+  return "?";
+}
+
+// ---- the engine's working memory ------------------------------------------------------------
+
+/// A rule's computed award before it is committed.
+struct candidate {
+  std::uint32_t rule = 0;
+  rule_outcome outcome = rule_outcome::condition_false;
+  std::int64_t uncapped = 0;  // units after rounding
+  std::int64_t units = 0;     // after caps and budget
+  int limited_by = -1;
+  decimal carry;  // the new carry, if the rule keeps one
+  std::vector<std::int64_t> per_line;
+};
+
+struct engine_decision::scratch {
+  std::vector<std::optional<expression_input>> inputs;  // per event type
+  std::vector<decimal> line_exact;                      // per line: exact award
+  std::vector<decimal> weights;                         // per line: allocation weights
+  std::vector<decimal> parts;
+  std::vector<std::int64_t> budget_left;
+  std::vector<std::int64_t> qty;
+  candidate current;
+  candidate best;
+  bool have_best = false;
+};
+
+engine_decision::engine_decision() = default;
+engine_decision::~engine_decision() = default;
+engine_decision::engine_decision(engine_decision&&) noexcept = default;
+engine_decision& engine_decision::operator=(engine_decision&&) noexcept = default;
+
+void engine_decision::clear() noexcept {
+  result = process_result::ok;
+  detail.clear();
+  read_version = 0;
+  entries.clear();
+  awards.clear();
+  reversals.clear();
+  budgets.clear();
+  messages.clear();
+  trace.clear();
+}
+
+// ---- engine ---------------------------------------------------------------------------------
+
+engine::engine(std::shared_ptr<const loyalty::program> p)
+    : program_(std::move(p)), ledger_(wallet_policies(*program_)) {}
+
+member engine::open(id128 customer) const {
+  member m;
+  m.customer = customer;
+  m.ledger = ledger_.open(customer);
+  prepare(m);
+  return m;
+}
+
+void engine::prepare(member& m) const {
+  const loyalty::program& p = *program_;
+  if (m.profile.size() < p.profile_fields().size()) m.profile.resize(p.profile_fields().size());
+  if (m.profile_text.size() < p.profile_fields().size()) {
+    m.profile_text.resize(p.profile_fields().size());
+  }
+  if (m.event_counts.size() < p.event_types().size()) m.event_counts.resize(p.event_types().size());
+  if (m.counters.size() < p.counter_count()) m.counters.resize(p.counter_count());
+  if (m.carries.size() < p.carry_count()) m.carries.resize(p.carry_count());
+  if (m.ledger.wallets.size() < p.point_types().size()) {
+    m.ledger.wallets.resize(p.point_types().size());
+  }
+}
+
+balances engine::balance(const member& m, std::string_view point_type) const {
+  const loyalty::point_type* t = program_->find_point_type(point_type);
+  if (t == nullptr) throw std::invalid_argument(fmt::format("no point type '{}'", point_type));
+  return ledger_.balance(m.ledger, static_cast<std::uint16_t>(t - program_->point_types().data()));
+}
+
+namespace {
+
+/// One run of the rules of an event type over one event, for one member.
+class run {
+ public:
+  run(const program& p, const ledger& l, member& m, engine_decision& out,
+      engine_decision::scratch& w, const process_options& opt, timestamp now)
+      : p_(p), l_(l), m_(m), out_(out), w_(w), opt_(opt), now_(now), zone_(p.zone()) {}
+
+  /// Fills the built-in slots of `in` (event.at, previous.*, the profile).
+  void fill(expression_input& in, const event_type& t, timestamp at) {
+    (void)in.set(t.at_slot, value::of_timestamp(at));
+    for (std::size_t i = 0; i < t.previous_slots.size() && i < m_.event_counts.size(); ++i) {
+      (void)in.set(t.previous_slots[i], value::of_int(m_.event_counts[i]));
+    }
+    const auto fields = p_.profile_fields();
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      const value& v = m_.profile[i];
+      (void)in.set(fields[i].slot,
+                   v.kind() == value_kind::string ? value::of_string(m_.profile_text[i]) : v);
+    }
+    in.set_now(now_);
+  }
+
+  /// A required field that is missing, or nullptr.
+  static const field_decl* missing(const expression_input& in, const event_type& t) {
+    for (const field_decl& f : t.schema.fields()) {
+      if (f.type.optional || !in.get(f.slot).is_null()) continue;
+      if (t.first_line_slot != event_type::no_slot && f.slot >= t.first_line_slot) continue;
+      return &f;
+    }
+    return nullptr;
+  }
+
+  /// Runs every rule on `t` against `in` for the event `id` at `at`; `order` (nullable) gets
+  /// the award records.
+  void rules(const event_type& t, expression_input& in, id128 id, timestamp at,
+             order_record* order) {
+    id_ = id;
+    at_ = at;
+    t_ = &t;
+    in_ = &in;
+    order_ = order;
+    lines_ = 0;
+    rows_ = nullptr;
+    width_ = 0;
+    if (t.lines_slot != event_type::no_slot) {
+      const value& l = in.get(t.lines_slot);
+      if (l.kind() == value_kind::list) {
+        lines_ = l.count();
+        rows_ = l.rows();
+        width_ = l.width();
+      }
+    }
+    weights_ready_ = false;
+    std::uint16_t open_group = no_index;
+    for (std::size_t k = 0; k < t.rules.size(); ++k) {
+      const std::uint32_t ri = t.rules[k];
+      const earning_rule& r = p_.rules()[ri];
+      const rule_group* g = r.group != no_index ? &p_.groups()[r.group] : nullptr;
+      rule_trace* trace = nullptr;
+      if (opt_.explain) {
+        trace = &out_.trace.emplace_back();
+        trace->rule = ri;
+      }
+      if (g != nullptr && g->mode == stacking_mode::first && group_won(r.group)) {
+        if (trace != nullptr) trace->outcome = rule_outcome::lost_in_group;
+        continue;
+      }
+      candidate& c = w_.current;
+      evaluate(r, ri, c, trace);
+      if (g != nullptr && g->mode == stacking_mode::best) {
+        if (open_group != r.group) {
+          open_group = r.group;
+          w_.have_best = false;
+        }
+        if (c.outcome == rule_outcome::awarded && (!w_.have_best || c.units > w_.best.units)) {
+          if (w_.have_best && opt_.explain) lose(w_.best.rule);
+          std::swap(w_.best, c);
+          w_.have_best = true;
+        } else if (c.outcome == rule_outcome::awarded && trace != nullptr) {
+          trace->outcome = rule_outcome::lost_in_group;
+        }
+        if (g->rules.back() == ri && w_.have_best) {
+          commit(p_.rules()[w_.best.rule], w_.best);
+          w_.have_best = false;
+        }
+        continue;
+      }
+      if (c.outcome == rule_outcome::awarded || c.outcome == rule_outcome::message_only) {
+        commit(r, c);
+        if (g != nullptr && g->mode == stacking_mode::first && c.outcome == rule_outcome::awarded) {
+          won_.push_back(r.group);
+        }
+      }
+    }
+    won_.clear();
+  }
+
+ private:
+  bool group_won(std::uint16_t g) const {
+    return std::find(won_.begin(), won_.end(), g) != won_.end();
+  }
+
+  void lose(std::uint32_t rule) {
+    for (rule_trace& tr : out_.trace) {
+      if (tr.rule == rule) tr.outcome = rule_outcome::lost_in_group;
+    }
+  }
+
+  void set_line(std::uint32_t i) {
+    const value* row = rows_ + static_cast<std::size_t>(i) * width_;
+    for (std::uint32_t f = 0; f < width_; ++f) (void)in_->set(t_->first_line_slot + f, row[f]);
+  }
+
+  std::int64_t quantity(std::uint32_t i) const {
+    if (t_->quantity_field < 0) return 1;
+    return rows_[static_cast<std::size_t>(i) * width_ +
+                 static_cast<std::size_t>(t_->quantity_field)]
+        .as_int();
+  }
+
+  /// Line weights for splitting an order-level award: line_value, or the quantity.
+  void weights() {
+    if (weights_ready_) return;
+    weights_ready_ = true;
+    w_.weights.resize(lines_);
+    bool any = false;
+    for (std::uint32_t i = 0; i < lines_; ++i) {
+      decimal wgt = decimal::from_int(std::max<std::int64_t>(quantity(i), 0)).value;
+      if (t_->line_value) {
+        set_line(i);
+        value v;
+        if (t_->line_value->evaluate(*in_, v) == eval_status::ok && !v.is_null()) {
+          wgt = v.as_decimal().is_negative() ? decimal() : v.as_decimal();
+        }
+      }
+      any = any || !wgt.is_zero();
+      w_.weights[i] = wgt;
+    }
+    if (!any) {
+      for (decimal& x : w_.weights) x = decimal::from_int(1).value;
+    }
+  }
+
+  /// Splits `units` over the lines by w_.weights (or puts it all in one part without lines).
+  void split(std::int64_t units, int scale, std::vector<std::int64_t>& out) {
+    if (lines_ == 0) {
+      out.assign(1, units);
+      return;
+    }
+    weights();
+    w_.parts.resize(lines_);
+    const decimal total = units_to_decimal(units, scale);
+    if (allocate(total, w_.weights, remainder_policy::largest_remainder, w_.parts) !=
+        decimal_errc::ok) {
+      out.assign(lines_, 0);
+      out[0] = units;
+      return;
+    }
+    out.resize(lines_);
+    for (std::uint32_t i = 0; i < lines_; ++i) out[i] = w_.parts[i].units();
+  }
+
+  /// Evaluates the `when` clauses; false with the outcome set when the rule does not fire.
+  bool conditions(const std::vector<clause>& cs, candidate& c, rule_trace* trace, bool record) {
+    for (std::size_t i = 0; i < cs.size(); ++i) {
+      value v;
+      const eval_status s = cs[i].expression->evaluate(*in_, v);
+      if (trace != nullptr && record) {
+        trace->clauses.push_back({static_cast<std::uint16_t>(i), s, v});
+      }
+      if (s != eval_status::ok) {
+        c.outcome = rule_outcome::evaluation_error;
+        if (trace != nullptr) trace->status = s;
+        return false;
+      }
+      if (v.is_null() || !v.as_bool()) {
+        c.outcome = rule_outcome::condition_false;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /// award × multiplier at the current input; false on an evaluation error.
+  bool amount(const earning_rule& r, decimal& out, candidate& c, rule_trace* trace) {
+    value v;
+    eval_status s = r.award->evaluate(*in_, v);
+    if (s == eval_status::ok && v.is_null()) s = eval_status::missing_field;
+    decimal a = s == eval_status::ok ? v.as_decimal() : decimal();
+    if (s == eval_status::ok && r.multiplier) {
+      value mv;
+      s = r.multiplier->evaluate(*in_, mv);
+      if (s == eval_status::ok && mv.is_null()) s = eval_status::missing_field;
+      if (s == eval_status::ok) {
+        const decimal_result prod = decimal::mul(a, mv.as_decimal());
+        if (!prod.ok()) {
+          // More digits than fit: round the product to 18 digits first.
+          const decimal_result rounded =
+              decimal::mul(a, mv.as_decimal(), decimal::max_scale, rounding_mode::half_even);
+          s = rounded.ok() ? eval_status::ok : eval_status::overflow;
+          a = rounded.value;
+        } else {
+          a = prod.value;
+        }
+      }
+    }
+    if (s != eval_status::ok) {
+      c.outcome = rule_outcome::evaluation_error;
+      if (trace != nullptr) trace->status = s;
+      return false;
+    }
+    out = a;
+    return true;
+  }
+
+  /// exact (+ carry) rounded to `scale`; the carry is updated. False on overflow.
+  static bool round(decimal exact, const earning_rule& r, int scale, decimal& carry,
+                    std::int64_t& units) {
+    if (r.carry) {
+      const decimal_result sum = decimal::add(exact, carry);
+      if (!sum.ok()) return false;
+      exact = sum.value;
+    }
+    const decimal_result rounded = exact.rescale(scale, r.rounding);
+    if (!rounded.ok()) return false;
+    if (r.carry) {
+      const decimal_result rest = decimal::sub(exact, rounded.value);
+      if (!rest.ok()) return false;
+      carry = rest.value;
+    }
+    units = rounded.value.units();
+    return true;
+  }
+
+  void evaluate(const earning_rule& r, std::uint32_t ri, candidate& c, rule_trace* trace) {
+    c.rule = ri;
+    c.outcome = rule_outcome::condition_false;
+    c.units = c.uncapped = 0;
+    c.limited_by = -1;
+    if (!in_window(r.window, at_, zone_)) {
+      c.outcome = rule_outcome::outside_window;
+      if (trace != nullptr) trace->outcome = c.outcome;
+      return;
+    }
+    if (!conditions(r.when, c, trace, true)) {
+      if (trace != nullptr) trace->outcome = c.outcome;
+      return;
+    }
+    if (!r.award) {
+      c.outcome = rule_outcome::message_only;
+      if (trace != nullptr) trace->outcome = c.outcome;
+      return;
+    }
+    const int scale = p_.point_types()[r.point_type].scale;
+    decimal carry = r.carry ? m_.carries[r.carry_slot] : decimal();
+    std::int64_t rounded = 0;
+    if (!r.per_line) {
+      decimal exact;
+      if (!amount(r, exact, c, trace)) {
+        if (trace != nullptr) trace->outcome = c.outcome;
+        return;
+      }
+      if (!round(exact, r, scale, carry, rounded)) {
+        c.outcome = rule_outcome::evaluation_error;
+        if (trace != nullptr) {
+          trace->status = eval_status::overflow;
+          trace->outcome = c.outcome;
+        }
+        return;
+      }
+    } else {
+      w_.line_exact.assign(lines_, decimal());
+      std::uint32_t matched = 0;
+      decimal total;
+      bool failed = false;
+      for (std::uint32_t i = 0; i < lines_ && !failed; ++i) {
+        set_line(i);
+        if (!r.where.empty()) {
+          rule_outcome o = rule_outcome::condition_false;
+          bool pass = true;
+          for (const clause& cl : r.where) {
+            value v;
+            const eval_status s = cl.expression->evaluate(*in_, v);
+            if (s != eval_status::ok) {
+              o = rule_outcome::evaluation_error;
+              if (trace != nullptr) trace->status = s;
+              pass = false;
+              failed = true;
+              break;
+            }
+            if (v.is_null() || !v.as_bool()) {
+              pass = false;
+              break;
+            }
+          }
+          if (!pass) {
+            if (failed) c.outcome = o;
+            continue;
+          }
+        }
+        ++matched;
+        decimal exact;
+        if (!amount(r, exact, c, trace)) {
+          failed = true;
+          break;
+        }
+        if (r.basis == rounding_basis::line) {
+          std::int64_t u = 0;
+          if (!round(exact, r, scale, carry, u)) {
+            c.outcome = rule_outcome::evaluation_error;
+            failed = true;
+            break;
+          }
+          u = std::max<std::int64_t>(u, 0);
+          w_.line_exact[i] = units_to_decimal(u, scale);
+          rounded += u;
+        } else {
+          w_.line_exact[i] = exact.is_negative() ? decimal() : exact;
+          const decimal_result sum = decimal::add(total, exact);
+          if (!sum.ok()) {
+            c.outcome = rule_outcome::evaluation_error;
+            failed = true;
+            break;
+          }
+          total = sum.value;
+        }
+      }
+      if (trace != nullptr) trace->lines_matched = matched;
+      if (failed) {
+        if (trace != nullptr) trace->outcome = c.outcome;
+        return;
+      }
+      if (matched == 0) {
+        c.outcome = rule_outcome::no_line_matched;
+        if (trace != nullptr) trace->outcome = c.outcome;
+        return;
+      }
+      if (r.basis == rounding_basis::order && !round(total, r, scale, carry, rounded)) {
+        c.outcome = rule_outcome::evaluation_error;
+        if (trace != nullptr) trace->outcome = c.outcome;
+        return;
+      }
+    }
+    rounded = std::max<std::int64_t>(rounded, 0);  // an award below zero awards nothing
+    c.carry = carry;
+    c.uncapped = rounded;
+    std::int64_t units = rounded;
+    // Caps in the order written, then the budget.
+    const civil_date day = r.caps.empty() ? civil_date{} : local_date(at_, zone_);
+    for (std::size_t k = 0; k < r.caps.size() && units > 0; ++k) {
+      const cap& cp = r.caps[k];
+      std::int64_t room = cp.limit;
+      if (cp.scope == cap_scope::customer) {
+        const cap_counter& ctr = m_.counters[cp.counter];
+        const std::int64_t period = period_number(cp.period, day);
+        const bool same = ctr.period == period;
+        if (cp.measure == cap_measure::count) {
+          room = (same ? ctr.count : 0) < cp.limit ? units : 0;
+        } else {
+          room = cp.limit - (same ? ctr.units : 0);
+        }
+      }
+      room = std::max<std::int64_t>(room, 0);
+      if (units > room) {
+        units = cp.overflow == cap_overflow::reduce ? room : 0;
+        c.limited_by = static_cast<int>(k);
+      }
+    }
+    if (r.budget != no_index && units > 0) {
+      const budget& b = p_.budgets()[r.budget];
+      const std::int64_t room = std::max<std::int64_t>(w_.budget_left[r.budget], 0);
+      if (units > room) {
+        units = b.overflow == cap_overflow::reduce ? room : 0;
+        c.limited_by = -2;
+      }
+    }
+    c.units = units;
+    c.outcome = units > 0 ? rule_outcome::awarded
+                          : (rounded == 0 ? rule_outcome::zero_award : rule_outcome::capped);
+    if (trace != nullptr) {
+      trace->outcome = c.outcome;
+      trace->uncapped = units_to_decimal(rounded, scale);
+      trace->awarded = units_to_decimal(units, scale);
+      trace->limited_by = c.limited_by;
+    }
+    if (units == 0) return;
+    // The award per line, for returns.
+    if (r.per_line && lines_ > 0) {
+      if (units == rounded && r.basis == rounding_basis::line) {
+        c.per_line.resize(lines_);
+        for (std::uint32_t i = 0; i < lines_; ++i) c.per_line[i] = w_.line_exact[i].units();
+      } else {
+        // Split what was awarded by each line's exact share.
+        w_.parts.resize(lines_);
+        bool any = false;
+        for (const decimal& x : w_.line_exact) any = any || !x.is_zero();
+        if (!any || allocate(units_to_decimal(units, scale), w_.line_exact,
+                             remainder_policy::largest_remainder, w_.parts) != decimal_errc::ok) {
+          split(units, scale, c.per_line);
+        } else {
+          c.per_line.resize(lines_);
+          for (std::uint32_t i = 0; i < lines_; ++i) c.per_line[i] = w_.parts[i].units();
+        }
+      }
+    } else {
+      split(units, scale, c.per_line);
+    }
+  }
+
+  void commit(const earning_rule& r, candidate& c) {
+    if (c.outcome == rule_outcome::message_only) {
+      if (!r.message.empty()) out_.messages.push_back({c.rule, r.message});
+      return;
+    }
+    const std::uint16_t wallet = r.point_type;
+    const int scale = p_.point_types()[wallet].scale;
+    const decimal amount = units_to_decimal(c.units, scale);
+    const id128 op_id_ = op_id(id_, r.key, 0);
+    ledger_op op = ledger_op::earn(op_id_, wallet, amount);
+    timestamp clock = now_;
+    switch (r.pending.kind) {
+      case pending_kind::immediate:
+        break;
+      case pending_kind::period:
+        op.activates_at = add_period(now_, r.pending.period, zone_);
+        clock = op.activates_at;
+        break;
+      case pending_kind::until_event:
+        op.activates_at = timestamp::max();
+        break;
+    }
+    if (r.expiry) {
+      const timestamp start = r.expiry->clock == clock_start::activation ? clock : now_;
+      op.expires_at = expiry_instant(*r.expiry, start, zone_);
+    }
+    op.source_event = id_;
+    op.source_rule = c.rule;
+    const decision d = l_.decide(m_.ledger, op, now_);
+    award& a = out_.awards.emplace_back();
+    a.rule = c.rule;
+    a.wallet = wallet;
+    a.op = op.id;
+    a.uncapped = units_to_decimal(c.uncapped, scale);
+    a.pending = op.activates_at > now_;
+    a.ledger = d.result;
+    if (d.result != ledger_result::ok) {
+      a.amount = decimal::from_units(0, scale).value;
+      if (opt_.explain) {
+        for (rule_trace& tr : out_.trace) {
+          if (tr.rule == c.rule) tr.outcome = rule_outcome::ledger_refused;
+        }
+      }
+      append(d);
+      return;
+    }
+    a.amount = amount;
+    append(d);
+    // Counters, carry and budget count what was credited.
+    const civil_date day = r.caps.empty() ? civil_date{} : local_date(at_, zone_);
+    for (const cap& cp : r.caps) {
+      if (cp.scope != cap_scope::customer) continue;
+      cap_counter& ctr = m_.counters[cp.counter];
+      const std::int64_t period = period_number(cp.period, day);
+      if (ctr.period != period) ctr = {period, 0, 0};
+      ctr.units += c.units;
+      ctr.count += 1;
+    }
+    if (r.carry) m_.carries[r.carry_slot] = c.carry;
+    if (r.budget != no_index) {
+      w_.budget_left[r.budget] -= c.units;
+      auto it = std::find_if(out_.budgets.begin(), out_.budgets.end(),
+                             [&](const budget_use& u) { return u.budget == r.budget; });
+      if (it == out_.budgets.end()) {
+        out_.budgets.push_back({r.budget, c.units});
+      } else {
+        it->units += c.units;
+      }
+    }
+    if (order_ != nullptr) {
+      order_record::award& rec = order_->awards.emplace_back();
+      rec.rule = c.rule;
+      rec.wallet = wallet;
+      rec.op = op.id;
+      rec.per_line = c.per_line;
+      rec.pending_until_event = r.pending.kind == pending_kind::until_event;
+    }
+    if (!r.message.empty()) out_.messages.push_back({c.rule, r.message});
+  }
+
+ public:
+  void append(const decision& d) {
+    for (const journal_entry& e : d.entries) out_.entries.push_back(e);
+    const bool applied = l_.apply(m_.ledger, d);
+    (void)applied;  // decided against this very state: always applies
+  }
+
+ private:
+  const program& p_;
+  const ledger& l_;
+  member& m_;
+  engine_decision& out_;
+  engine_decision::scratch& w_;
+  const process_options& opt_;
+  timestamp now_;
+  time_zone zone_;
+  // The event being run.
+  id128 id_;
+  timestamp at_;
+  const event_type* t_ = nullptr;
+  expression_input* in_ = nullptr;
+  order_record* order_ = nullptr;
+  std::uint32_t lines_ = 0;
+  const value* rows_ = nullptr;
+  std::uint32_t width_ = 0;
+  bool weights_ready_ = false;
+  std::vector<std::uint16_t> won_;  // first groups that have awarded
+};
+
+engine_decision::scratch& scratch_of(engine_decision& out, const program& p) {
+  if (!out.work) out.work = std::make_unique<engine_decision::scratch>();
+  if (out.work->inputs.size() < p.event_types().size()) {
+    out.work->inputs.resize(p.event_types().size());
+  }
+  return *out.work;
+}
+
+order_record* find_order(member& m, id128 id, std::uint16_t type) {
+  for (auto it = m.orders.rbegin(); it != m.orders.rend(); ++it) {
+    if (it->event == id && it->type == type) return &*it;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void engine::process(member& m, const event& e, timestamp now, const process_options& options,
+                     engine_decision& out) const {
+  out.clear();
+  out.read_version = m.version;
+  const loyalty::program& p = *program_;
+  if (e.type() >= p.event_types().size() || &e.type_info() != &p.event_types()[e.type()]) {
+    out.result = process_result::wrong_program;
+    out.detail = "the event was made for another program";
+    return;
+  }
+  prepare(m);
+  const event_type& t = e.type_info();
+  if (!e.id().valid()) {
+    out.result = process_result::invalid_event;
+    out.detail = "the event has no valid id";
+    return;
+  }
+  if (m.events.contains(e.id())) {
+    // A retry: nothing changes; report what the first processing credited.
+    out.result = process_result::duplicate;
+    for (const std::uint32_t ri : t.rules) {
+      const earning_rule& r = p.rules()[ri];
+      if (!r.award) continue;
+      const id128 id = op_id(e.id(), r.key, 0);
+      if (const id_record* rec = m.ledger.ids.find(id)) {
+        award& a = out.awards.emplace_back();
+        a.rule = ri;
+        a.wallet = r.point_type;
+        a.op = id;
+        a.ledger = rec->result;
+        a.amount = units_to_decimal(rec->result == ledger_result::ok ? rec->units : 0,
+                                    p.point_types()[r.point_type].scale);
+        a.uncapped = a.amount;
+        a.pending = rec->op.activates_at != timestamp::min();
+      }
+    }
+    return;
+  }
+  engine_decision::scratch& w = scratch_of(out, p);
+  std::optional<expression_input>& slot = w.inputs[e.type()];
+  if (slot) {
+    *slot = e.input();
+  } else {
+    slot.emplace(e.input());
+  }
+  expression_input& in = *slot;
+  run r(p, ledger_, m, out, w, options, now);
+  r.fill(in, t, e.at());
+  if (const field_decl* f = run::missing(in, t)) {
+    out.result = process_result::invalid_event;
+    out.detail = fmt::format("the required field '{}' is missing", f->path);
+    return;
+  }
+  // Budgets: every one a rule on this type may draw from must be given.
+  w.budget_left.assign(options.budgets.begin(), options.budgets.end());
+  for (const std::uint32_t ri : t.rules) {
+    const std::uint16_t b = p.rules()[ri].budget;
+    if (b != no_index && b >= options.budgets.size()) {
+      out.result = process_result::missing_budgets;
+      out.detail = fmt::format(
+          "rule '{}' draws from budget '{}': pass the units left in every "
+          "budget in process_options::budgets",
+          p.rules()[ri].id, p.budgets()[b].id);
+      return;
+    }
+  }
+  // The original event, for refers_to and returns.
+  order_record* original = nullptr;
+  if (t.refers_to != no_index) {
+    original = find_order(m, e.original(), t.refers_to);
+    if (original == nullptr) {
+      out.result = process_result::unknown_original;
+      out.detail = fmt::format("no '{}' event {} in this customer's history",
+                               p.event_types()[t.refers_to].id, e.original().to_string());
+      return;
+    }
+  }
+  if (t.returns != no_index) {
+    // Check every returned line first: a bad return changes nothing.
+    w.qty.assign(original->quantity.size(), 0);
+    for (const event::returned_line& rl : e.returned_lines()) {
+      if (rl.line >= original->quantity.size() || rl.quantity <= 0) {
+        out.result = process_result::over_return;
+        out.detail = rl.quantity <= 0
+                         ? fmt::format("returned line {} has quantity {}: it must be positive",
+                                       rl.line, rl.quantity)
+                         : fmt::format("the original has {} lines; there is no line {}",
+                                       original->quantity.size(), rl.line);
+        return;
+      }
+      w.qty[rl.line] += rl.quantity;
+    }
+    if (e.returned_lines().empty()) {
+      for (std::size_t i = 0; i < w.qty.size(); ++i) {
+        w.qty[i] = original->quantity[i] - original->returned[i];
+      }
+    }
+    for (std::size_t i = 0; i < w.qty.size(); ++i) {
+      if (original->returned[i] + w.qty[i] > original->quantity[i]) {
+        out.result = process_result::over_return;
+        out.detail = fmt::format("line {}: {} returned before and {} now, of {} bought", i,
+                                 original->returned[i], w.qty[i], original->quantity[i]);
+        return;
+      }
+    }
+  }
+
+  // From here on the member changes.
+  for (const auto& [event_slot, profile_index] : t.profile_updates) {
+    const value& v = in.get(event_slot);
+    if (v.kind() == value_kind::string) {
+      m.profile_text[profile_index] = std::string(v.as_string());
+      m.profile[profile_index] = value::of_string({});
+    } else {
+      m.profile[profile_index] = v;
+    }
+  }
+  if (!t.profile_updates.empty()) r.fill(in, t, e.at());
+
+  if (t.returns != no_index) {
+    for (order_record::award& a : original->awards) {
+      const bool keep =
+          a.rule < p.rules().size() && p.rules()[a.rule].on_return == return_action::keep;
+      if (keep) continue;
+      std::int64_t units = 0;
+      if (a.per_line.size() == original->quantity.size()) {
+        for (std::size_t i = 0; i < w.qty.size(); ++i) {
+          const std::int64_t q = original->quantity[i];
+          units += share(a.per_line[i], original->returned[i] + w.qty[i], q) -
+                   share(a.per_line[i], original->returned[i], q);
+        }
+      } else {
+        // An original without lines: a return takes what is left.
+        std::int64_t total = 0;
+        for (const std::int64_t u : a.per_line) total += u;
+        units = total - a.reversed;
+      }
+      if (units <= 0) continue;
+      const int scale = p.point_types()[a.wallet].scale;
+      const std::uint64_t key = a.rule < p.rules().size() ? p.rules()[a.rule].key : a.rule;
+      const ledger_op op = ledger_op::reverse_earn(op_id(e.id(), key, 1), a.wallet, a.op,
+                                                   units_to_decimal(units, scale));
+      const decision d = ledger_.decide(m.ledger, op, now);
+      reversal& rv = out.reversals.emplace_back();
+      rv.rule = a.rule;
+      rv.wallet = a.wallet;
+      rv.op = op.id;
+      rv.earn = a.op;
+      rv.requested = op.amount;
+      rv.ledger = d.result;
+      std::int64_t taken = 0;
+      for (const journal_entry& je : d.entries) {
+        if (je.kind == entry_kind::reverse_earn) taken += je.units;
+      }
+      rv.reversed = units_to_decimal(taken, scale);
+      a.reversed += units;
+      r.append(d);
+    }
+    for (std::size_t i = 0; i < w.qty.size(); ++i) original->returned[i] += w.qty[i];
+  } else if (original != nullptr) {
+    // Points waiting for this event become spendable.
+    for (order_record::award& a : original->awards) {
+      if (!a.pending_until_event || a.rule >= p.rules().size() ||
+          p.rules()[a.rule].pending.until != e.type()) {
+        continue;
+      }
+      a.pending_until_event = false;
+      const ledger_op op =
+          ledger_op::activate(op_id(e.id(), p.rules()[a.rule].key, 2), a.wallet, a.op);
+      const decision d = ledger_.decide(m.ledger, op, now);
+      if (d.result == ledger_result::ok) r.append(d);  // a lot cancelled or returned stays so
+    }
+  }
+
+  // The event's own rules; an event with lines is remembered for returns and activations.
+  order_record* record = nullptr;
+  if (t.lines_slot != event_type::no_slot) {
+    order_record& o = m.orders.emplace_back();
+    o.event = e.id();
+    o.type = e.type();
+    o.at = e.at();
+    const value& l = in.get(t.lines_slot);
+    const std::uint32_t n = l.kind() == value_kind::list ? l.count() : 0;
+    o.quantity.resize(n);
+    o.returned.assign(n, 0);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      o.quantity[i] =
+          t.quantity_field < 0
+              ? 1
+              : std::max<std::int64_t>(l.rows()[static_cast<std::size_t>(i) * l.width() +
+                                                static_cast<std::size_t>(t.quantity_field)]
+                                           .as_int(),
+                                       0);
+    }
+    record = &o;
+  }
+  r.rules(t, in, e.id(), e.at(), record);
+  m.events.insert(e.id());
+  ++m.event_counts[e.type()];
+  ++m.version;
+}
+
+engine_decision engine::process(member& m, const event& e, timestamp now,
+                                const process_options& options) const {
+  engine_decision d;
+  process(m, e, now, options, d);
+  return d;
+}
+
+void engine::advance(member& m, timestamp now, const process_options& options,
+                     engine_decision& out) const {
+  out.clear();
+  out.read_version = m.version;
+  const loyalty::program& p = *program_;
+  prepare(m);
+  for (const earning_rule& rule : p.rules()) {
+    if (p.event_types()[rule.on].anniversary_of != event_type::no_slot && rule.budget != no_index &&
+        rule.budget >= options.budgets.size()) {
+      out.result = process_result::missing_budgets;
+      out.detail = fmt::format(
+          "rule '{}' draws from budget '{}': pass the units left in every "
+          "budget in process_options::budgets",
+          rule.id, p.budgets()[rule.budget].id);
+      return;
+    }
+  }
+  engine_decision::scratch& w = scratch_of(out, p);
+  run r(p, ledger_, m, out, w, options, now);
+  // 1. The ledger: lapses, hold timeouts, pending lots whose time has come, expiry.
+  r.append(ledger_.advance(m.ledger, now));
+  // 2. Anniversaries of customer dates, for each local day since the last advance.
+  const time_zone zone = p.zone();
+  const civil_date today = local_date(now, zone);
+  civil_date from = today;
+  if (m.advanced_to) from = civil_date{m.advanced_to->days + 1};
+  if (today.days - from.days > 366) from = civil_date{today.days - 366};
+  w.budget_left.assign(options.budgets.begin(), options.budgets.end());
+  const auto fields = p.profile_fields();
+  for (std::size_t ti = 0; ti < p.event_types().size(); ++ti) {
+    const event_type& t = p.event_types()[ti];
+    if (t.anniversary_of == event_type::no_slot || t.rules.empty()) continue;
+    std::size_t pi = 0;
+    while (pi < fields.size() && fields[pi].slot != t.anniversary_of) ++pi;
+    if (pi == fields.size()) continue;
+    const value origin_v = m.profile[pi];
+    if (origin_v.is_null()) continue;
+    const civil_date origin = origin_v.kind() == value_kind::date
+                                  ? origin_v.as_date()
+                                  : local_date(origin_v.as_timestamp(), zone);
+    const std::uint64_t type_key = text_key(t.id);
+    for (civil_date d = from; d.days <= today.days; d = civil_date{d.days + 1}) {
+      if (!anniversary_on(origin, d)) continue;
+      const int years = year(d) - year(origin);
+      const id128 id = op_id(m.customer, type_key, static_cast<std::uint64_t>(years));
+      if (m.events.contains(id)) continue;
+      std::optional<expression_input>& slot = w.inputs[ti];
+      if (!slot) slot.emplace(t.schema);
+      expression_input& in = *slot;
+      for (std::uint32_t s = 0; s < in.size(); ++s) in.clear(s);
+      const timestamp at = start_of_day(d, zone);
+      r.fill(in, t, at);
+      (void)in.set(t.years_slot, value::of_int(years));
+      (void)in.set(t.date_slot, value::of_date(d));
+      r.rules(t, in, id, at, nullptr);
+      m.events.insert(id);
+      ++m.event_counts[ti];
+    }
+  }
+  if (!m.advanced_to || *m.advanced_to < today) m.advanced_to = today;
+  ++m.version;
+}
+
+engine_decision engine::advance(member& m, timestamp now, const process_options& options) const {
+  engine_decision d;
+  advance(m, now, options, d);
+  return d;
+}
+
+}  // namespace loyalty
