@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# README command 1: installs what is missing, builds the `loyalty` command-line tool and runs it
-# on the example shop program.
+# README command 1: installs what is missing, builds the `loyalty` command-line tool and the shop
+# example, checks the example shop program and runs a customer's events through the engine.
 #
 #   bash scripts/run-example.sh
 #
@@ -19,5 +19,8 @@ example_args=(check examples/shop/program.yaml)
 
 step "install dependencies" bash scripts/install-deps.sh
 step "configure ($build_dir)" cmake_configure "$build_dir"
-step "build loyalty_cli" cmake --build "$build_dir" --target loyalty_cli --parallel "$(loyalty_jobs)"
+step "build loyalty_cli shop_example" cmake --build "$build_dir" --target loyalty_cli shop_example \
+  --parallel "$(loyalty_jobs)"
 step "run: loyalty ${example_args[*]}" "$build_dir/bin/loyalty" "${example_args[@]}"
+step "run: shop_example examples/shop/program.yaml" "$build_dir/bin/shop_example" \
+  examples/shop/program.yaml

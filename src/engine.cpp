@@ -56,15 +56,19 @@ std::int64_t period_number(cap_period p, civil_date date) noexcept {
   return 0;
 }
 
-bool in_window(const time_window& w, timestamp at, time_zone zone) noexcept {
+/// The awards of one event are credited as lots; lot k's earn id is op_id(event, lot_key + k, 0).
+constexpr std::uint64_t lot_key = 0x4C4F'5400'0000'0000ULL;
+
+template <typename Local>
+bool in_window(const time_window& w, timestamp at, Local&& local) noexcept {
   if (w.always()) return true;
   if (at < w.from || at >= w.until) return false;
   if (w.days != 0x7F) {
-    const int dow = day_of_week(local_date(at, zone));  // 1 = Monday
+    const int dow = local().day_of_week;  // 1 = Monday
     if ((w.days & (1U << static_cast<unsigned>(dow - 1))) == 0) return false;
   }
   if (w.hours_from) {
-    const duration t = local_time_of_day(at, zone);
+    const duration t = local().time_of_day;
     const duration a = *w.hours_from;
     const duration b = *w.hours_until;
     const bool inside = a < b ? (t >= a && t < b) : (t >= a || t < b);
@@ -302,6 +306,35 @@ struct candidate {
   std::vector<std::int64_t> per_line;
 };
 
+/// A lot the event's awards go into (one earn): per wallet, activation and expiry.
+struct planned_lot {
+  std::uint16_t wallet = 0;
+  timestamp activates_at;
+  std::optional<timestamp> expires_at;
+  bool until_event = false;
+  std::int64_t units = 0;
+  std::uint32_t first_rule = 0;
+  id128 op;
+  ledger_result result = ledger_result::ok;
+};
+
+/// An award waiting for its lot to be credited.
+struct staged_award {
+  std::uint32_t award = 0;  // index into engine_decision::awards
+  std::uint16_t lot = 0;
+  std::int64_t units = 0;
+  decimal carry;
+  std::uint32_t first_unit = 0;  // its units per line in scratch::staged_units
+  std::uint32_t count = 0;
+};
+
+/// The event's time on the program's clocks, computed once per event when a rule needs it.
+struct local_info {
+  civil_date date;
+  duration time_of_day;
+  int day_of_week = 1;  // 1 = Monday
+};
+
 struct engine_decision::scratch {
   std::vector<std::optional<expression_input>> inputs;  // per event type
   std::vector<decimal> line_exact;                      // per line: exact award
@@ -312,6 +345,10 @@ struct engine_decision::scratch {
   candidate current;
   candidate best;
   bool have_best = false;
+  std::vector<planned_lot> lots;
+  std::vector<staged_award> staged;
+  std::vector<std::int64_t> staged_units;
+  decision ledger_decision;
 };
 
 engine_decision::engine_decision() = default;
@@ -419,6 +456,10 @@ class run {
       }
     }
     weights_ready_ = false;
+    local_ready_ = false;
+    w_.lots.clear();
+    w_.staged.clear();
+    w_.staged_units.clear();
     std::uint16_t open_group = no_index;
     for (std::size_t k = 0; k < t.rules.size(); ++k) {
       const std::uint32_t ri = t.rules[k];
@@ -461,6 +502,7 @@ class run {
       }
     }
     won_.clear();
+    flush();
   }
 
  private:
@@ -605,7 +647,7 @@ class run {
     c.outcome = rule_outcome::condition_false;
     c.units = c.uncapped = 0;
     c.limited_by = -1;
-    if (!in_window(r.window, at_, zone_)) {
+    if (!in_window(r.window, at_, [this]() -> const local_info& { return local(); })) {
       c.outcome = rule_outcome::outside_window;
       if (trace != nullptr) trace->outcome = c.outcome;
       return;
@@ -714,7 +756,7 @@ class run {
     c.uncapped = rounded;
     std::int64_t units = rounded;
     // Caps in the order written, then the budget.
-    const civil_date day = r.caps.empty() ? civil_date{} : local_date(at_, zone_);
+    const civil_date day = r.caps.empty() ? civil_date{} : local().date;
     for (std::size_t k = 0; k < r.caps.size() && units > 0; ++k) {
       const cap& cp = r.caps[k];
       std::int64_t room = cp.limit;
@@ -775,6 +817,8 @@ class run {
     }
   }
 
+  /// Stages the award of `c`: it joins the event's lot for its wallet, activation and expiry.
+  /// flush() credits the lots and then books what the awards used (caps, carries, budgets).
   void commit(const earning_rule& r, candidate& c) {
     if (c.outcome == rule_outcome::message_only) {
       if (!r.message.empty()) out_.messages.push_back({c.rule, r.message});
@@ -782,77 +826,123 @@ class run {
     }
     const std::uint16_t wallet = r.point_type;
     const int scale = p_.point_types()[wallet].scale;
-    const decimal amount = units_to_decimal(c.units, scale);
-    const id128 op_id_ = op_id(id_, r.key, 0);
-    ledger_op op = ledger_op::earn(op_id_, wallet, amount);
+    timestamp activates = timestamp::min();
     timestamp clock = now_;
     switch (r.pending.kind) {
       case pending_kind::immediate:
         break;
       case pending_kind::period:
-        op.activates_at = add_period(now_, r.pending.period, zone_);
-        clock = op.activates_at;
+        activates = add_period(now_, r.pending.period, zone_);
+        clock = activates;
         break;
       case pending_kind::until_event:
-        op.activates_at = timestamp::max();
+        activates = timestamp::max();
         break;
     }
+    std::optional<timestamp> expires;
     if (r.expiry) {
-      const timestamp start = r.expiry->clock == clock_start::activation ? clock : now_;
-      op.expires_at = expiry_instant(*r.expiry, start, zone_);
+      expires = expiry_instant(*r.expiry, r.expiry->clock == clock_start::activation ? clock : now_,
+                               zone_);
     }
-    op.source_event = id_;
-    op.source_rule = c.rule;
-    const decision d = l_.decide(m_.ledger, op, now_);
+    const bool until_event = r.pending.kind == pending_kind::until_event;
+    std::size_t lot = 0;
+    while (lot < w_.lots.size() &&
+           !(w_.lots[lot].wallet == wallet && w_.lots[lot].activates_at == activates &&
+             w_.lots[lot].expires_at == expires && w_.lots[lot].until_event == until_event)) {
+      ++lot;
+    }
+    if (lot == w_.lots.size()) {
+      planned_lot& l = w_.lots.emplace_back();
+      l.wallet = wallet;
+      l.activates_at = activates;
+      l.expires_at = expires;
+      l.until_event = until_event;
+      l.units = 0;
+      l.first_rule = c.rule;
+      l.op = op_id(id_, lot_key + lot, 0);
+    }
+    planned_lot& l = w_.lots[lot];
+    l.units += c.units;
     award& a = out_.awards.emplace_back();
     a.rule = c.rule;
     a.wallet = wallet;
-    a.op = op.id;
+    a.op = l.op;
+    a.amount = units_to_decimal(c.units, scale);
     a.uncapped = units_to_decimal(c.uncapped, scale);
-    a.pending = op.activates_at > now_;
-    a.ledger = d.result;
-    if (d.result != ledger_result::ok) {
-      a.amount = decimal::from_units(0, scale).value;
-      if (opt_.explain) {
-        for (rule_trace& tr : out_.trace) {
-          if (tr.rule == c.rule) tr.outcome = rule_outcome::ledger_refused;
+    a.pending = activates > now_;
+    staged_award& st = w_.staged.emplace_back();
+    st.award = static_cast<std::uint32_t>(out_.awards.size() - 1);
+    st.lot = static_cast<std::uint16_t>(lot);
+    st.units = c.units;
+    st.carry = c.carry;
+    st.first_unit = static_cast<std::uint32_t>(w_.staged_units.size());
+    st.count = static_cast<std::uint32_t>(c.per_line.size());
+    w_.staged_units.insert(w_.staged_units.end(), c.per_line.begin(), c.per_line.end());
+    if (r.budget != no_index) w_.budget_left[r.budget] -= c.units;
+  }
+
+  /// Credits the staged lots, one earn each, and books the awards whose lot was credited.
+  void flush() {
+    for (planned_lot& l : w_.lots) {
+      const int scale = p_.point_types()[l.wallet].scale;
+      ledger_op op =
+          ledger_op::earn(l.op, l.wallet, units_to_decimal(l.units, scale), l.expires_at);
+      op.activates_at = l.activates_at;
+      op.source_event = id_;
+      op.source_rule = l.first_rule;
+      l_.decide(m_.ledger, op, now_, w_.ledger_decision);
+      l.result = w_.ledger_decision.result;
+      append(w_.ledger_decision);
+    }
+    for (const staged_award& st : w_.staged) {
+      award& a = out_.awards[st.award];
+      const planned_lot& l = w_.lots[st.lot];
+      a.ledger = l.result;
+      const earning_rule& r = p_.rules()[a.rule];
+      if (l.result != ledger_result::ok) {
+        a.amount = units_to_decimal(0, p_.point_types()[a.wallet].scale);
+        if (r.budget != no_index) w_.budget_left[r.budget] += st.units;
+        if (opt_.explain) {
+          for (rule_trace& tr : out_.trace) {
+            if (tr.rule == a.rule) tr.outcome = rule_outcome::ledger_refused;
+          }
+        }
+        continue;
+      }
+      if (!r.caps.empty()) {
+        const civil_date day = local().date;
+        for (const cap& cp : r.caps) {
+          if (cp.scope != cap_scope::customer) continue;
+          cap_counter& ctr = m_.counters[cp.counter];
+          const std::int64_t period = period_number(cp.period, day);
+          if (ctr.period != period) ctr = {period, 0, 0};
+          ctr.units += st.units;
+          ctr.count += 1;
         }
       }
-      append(d);
-      return;
-    }
-    a.amount = amount;
-    append(d);
-    // Counters, carry and budget count what was credited.
-    const civil_date day = r.caps.empty() ? civil_date{} : local_date(at_, zone_);
-    for (const cap& cp : r.caps) {
-      if (cp.scope != cap_scope::customer) continue;
-      cap_counter& ctr = m_.counters[cp.counter];
-      const std::int64_t period = period_number(cp.period, day);
-      if (ctr.period != period) ctr = {period, 0, 0};
-      ctr.units += c.units;
-      ctr.count += 1;
-    }
-    if (r.carry) m_.carries[r.carry_slot] = c.carry;
-    if (r.budget != no_index) {
-      w_.budget_left[r.budget] -= c.units;
-      auto it = std::find_if(out_.budgets.begin(), out_.budgets.end(),
-                             [&](const budget_use& u) { return u.budget == r.budget; });
-      if (it == out_.budgets.end()) {
-        out_.budgets.push_back({r.budget, c.units});
-      } else {
-        it->units += c.units;
+      if (r.carry) m_.carries[r.carry_slot] = st.carry;
+      if (r.budget != no_index) {
+        auto it = std::find_if(out_.budgets.begin(), out_.budgets.end(),
+                               [&](const budget_use& u) { return u.budget == r.budget; });
+        if (it == out_.budgets.end()) {
+          out_.budgets.push_back({r.budget, st.units});
+        } else {
+          it->units += st.units;
+        }
       }
+      if (order_ != nullptr) {
+        order_award& rec = m_.order_awards.emplace_back();
+        rec.rule = a.rule;
+        rec.wallet = a.wallet;
+        rec.op = a.op;
+        rec.first_unit = static_cast<std::uint32_t>(m_.order_values.size());
+        rec.pending_until_event = l.until_event;
+        m_.order_values.insert(m_.order_values.end(), w_.staged_units.begin() + st.first_unit,
+                               w_.staged_units.begin() + st.first_unit + st.count);
+        ++order_->awards;
+      }
+      if (!r.message.empty()) out_.messages.push_back({a.rule, r.message});
     }
-    if (order_ != nullptr) {
-      order_record::award& rec = order_->awards.emplace_back();
-      rec.rule = c.rule;
-      rec.wallet = wallet;
-      rec.op = op.id;
-      rec.per_line = c.per_line;
-      rec.pending_until_event = r.pending.kind == pending_kind::until_event;
-    }
-    if (!r.message.empty()) out_.messages.push_back({c.rule, r.message});
   }
 
  public:
@@ -881,7 +971,19 @@ class run {
   const value* rows_ = nullptr;
   std::uint32_t width_ = 0;
   bool weights_ready_ = false;
+  bool local_ready_ = false;
+  local_info local_;
   std::vector<std::uint16_t> won_;  // first groups that have awarded
+
+  const local_info& local() {
+    if (!local_ready_) {
+      local_ready_ = true;
+      local_.date = local_date(at_, zone_);
+      local_.time_of_day = local_time_of_day(at_, zone_);
+      local_.day_of_week = day_of_week(local_.date);
+    }
+    return local_;
+  }
 };
 
 engine_decision::scratch& scratch_of(engine_decision& out, const program& p) {
@@ -919,23 +1021,40 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
     return;
   }
   if (m.events.contains(e.id())) {
-    // A retry: nothing changes; report what the first processing credited.
+    // A retry: nothing changes; report what the first processing credited: per rule from the
+    // remembered order, or per lot (the lot's first rule) for an event without lines.
     out.result = process_result::duplicate;
-    for (const std::uint32_t ri : t.rules) {
-      const earning_rule& r = p.rules()[ri];
-      if (!r.award) continue;
-      const id128 id = op_id(e.id(), r.key, 0);
-      if (const id_record* rec = m.ledger.ids.find(id)) {
+    if (const order_record* o = find_order(m, e.id(), e.type())) {
+      for (std::uint32_t k = 0; k < o->awards; ++k) {
+        const order_award& oa = m.order_awards[o->first_award + k];
+        std::int64_t units = 0;
+        for (std::uint32_t i = 0; i < std::max<std::uint32_t>(o->lines, 1); ++i) {
+          units += m.order_values[oa.first_unit + i];
+        }
         award& a = out.awards.emplace_back();
-        a.rule = ri;
-        a.wallet = r.point_type;
-        a.op = id;
-        a.ledger = rec->result;
-        a.amount = units_to_decimal(rec->result == ledger_result::ok ? rec->units : 0,
-                                    p.point_types()[r.point_type].scale);
+        a.rule = oa.rule;
+        a.wallet = oa.wallet;
+        a.op = oa.op;
+        a.amount = units_to_decimal(units, p.point_types()[oa.wallet].scale);
         a.uncapped = a.amount;
-        a.pending = rec->op.activates_at != timestamp::min();
+        const id_record* rec = m.ledger.ids.find(oa.op);
+        a.pending = rec != nullptr && rec->op.activates_at != timestamp::min();
       }
+      return;
+    }
+    for (std::uint64_t k = 0;; ++k) {
+      const id128 id = op_id(e.id(), lot_key + k, 0);
+      const id_record* rec = m.ledger.ids.find(id);
+      if (rec == nullptr) break;
+      award& a = out.awards.emplace_back();
+      a.rule = rec->op.source_rule;
+      a.wallet = rec->op.wallet;
+      a.op = id;
+      a.ledger = rec->result;
+      a.amount = units_to_decimal(rec->result == ledger_result::ok ? rec->units : 0,
+                                  p.point_types()[rec->op.wallet].scale);
+      a.uncapped = a.amount;
+      a.pending = rec->op.activates_at != timestamp::min();
     }
     return;
   }
@@ -980,29 +1099,30 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
   }
   if (t.returns != no_index) {
     // Check every returned line first: a bad return changes nothing.
-    w.qty.assign(original->quantity.size(), 0);
+    const std::uint32_t n = original->lines;
+    const std::int64_t* bought = m.order_values.data() + original->first_value;
+    const std::int64_t* returned = bought + n;
+    w.qty.assign(n, 0);
     for (const event::returned_line& rl : e.returned_lines()) {
-      if (rl.line >= original->quantity.size() || rl.quantity <= 0) {
+      if (rl.line >= n || rl.quantity <= 0) {
         out.result = process_result::over_return;
-        out.detail = rl.quantity <= 0
-                         ? fmt::format("returned line {} has quantity {}: it must be positive",
-                                       rl.line, rl.quantity)
-                         : fmt::format("the original has {} lines; there is no line {}",
-                                       original->quantity.size(), rl.line);
+        out.detail =
+            rl.quantity <= 0
+                ? fmt::format("returned line {} has quantity {}: it must be positive", rl.line,
+                              rl.quantity)
+                : fmt::format("the original has {} lines; there is no line {}", n, rl.line);
         return;
       }
       w.qty[rl.line] += rl.quantity;
     }
     if (e.returned_lines().empty()) {
-      for (std::size_t i = 0; i < w.qty.size(); ++i) {
-        w.qty[i] = original->quantity[i] - original->returned[i];
-      }
+      for (std::uint32_t i = 0; i < n; ++i) w.qty[i] = bought[i] - returned[i];
     }
-    for (std::size_t i = 0; i < w.qty.size(); ++i) {
-      if (original->returned[i] + w.qty[i] > original->quantity[i]) {
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (returned[i] + w.qty[i] > bought[i]) {
         out.result = process_result::over_return;
         out.detail = fmt::format("line {}: {} returned before and {} now, of {} bought", i,
-                                 original->returned[i], w.qty[i], original->quantity[i]);
+                                 returned[i], w.qty[i], bought[i]);
         return;
       }
     }
@@ -1021,57 +1141,67 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
   if (!t.profile_updates.empty()) r.fill(in, t, e.at());
 
   if (t.returns != no_index) {
-    for (order_record::award& a : original->awards) {
+    const std::uint32_t n = original->lines;
+    for (std::uint32_t k = 0; k < original->awards; ++k) {
+      order_award& a = m.order_awards[original->first_award + k];
       const bool keep =
           a.rule < p.rules().size() && p.rules()[a.rule].on_return == return_action::keep;
       if (keep) continue;
+      const std::int64_t* bought = m.order_values.data() + original->first_value;
+      const std::int64_t* returned = bought + n;
+      const std::int64_t* per_line = m.order_values.data() + a.first_unit;
       std::int64_t units = 0;
-      if (a.per_line.size() == original->quantity.size()) {
-        for (std::size_t i = 0; i < w.qty.size(); ++i) {
-          const std::int64_t q = original->quantity[i];
-          units += share(a.per_line[i], original->returned[i] + w.qty[i], q) -
-                   share(a.per_line[i], original->returned[i], q);
+      if (n > 0) {
+        for (std::uint32_t i = 0; i < n; ++i) {
+          units += share(per_line[i], returned[i] + w.qty[i], bought[i]) -
+                   share(per_line[i], returned[i], bought[i]);
         }
       } else {
-        // An original without lines: a return takes what is left.
-        std::int64_t total = 0;
-        for (const std::int64_t u : a.per_line) total += u;
-        units = total - a.reversed;
+        units = per_line[0] - a.reversed;  // an order without lines: what is left
       }
       if (units <= 0) continue;
       const int scale = p.point_types()[a.wallet].scale;
       const std::uint64_t key = a.rule < p.rules().size() ? p.rules()[a.rule].key : a.rule;
       const ledger_op op = ledger_op::reverse_earn(op_id(e.id(), key, 1), a.wallet, a.op,
                                                    units_to_decimal(units, scale));
-      const decision d = ledger_.decide(m.ledger, op, now);
+      ledger_.decide(m.ledger, op, now, w.ledger_decision);
       reversal& rv = out.reversals.emplace_back();
       rv.rule = a.rule;
       rv.wallet = a.wallet;
       rv.op = op.id;
       rv.earn = a.op;
       rv.requested = op.amount;
-      rv.ledger = d.result;
+      rv.ledger = w.ledger_decision.result;
       std::int64_t taken = 0;
-      for (const journal_entry& je : d.entries) {
+      for (const journal_entry& je : w.ledger_decision.entries) {
         if (je.kind == entry_kind::reverse_earn) taken += je.units;
       }
       rv.reversed = units_to_decimal(taken, scale);
       a.reversed += units;
-      r.append(d);
+      r.append(w.ledger_decision);
     }
-    for (std::size_t i = 0; i < w.qty.size(); ++i) original->returned[i] += w.qty[i];
+    std::int64_t* returned = m.order_values.data() + original->first_value + n;
+    for (std::uint32_t i = 0; i < n; ++i) returned[i] += w.qty[i];
   } else if (original != nullptr) {
-    // Points waiting for this event become spendable.
-    for (order_record::award& a : original->awards) {
+    // Points waiting for this event become spendable: each lot once.
+    for (std::uint32_t k = 0; k < original->awards; ++k) {
+      order_award& a = m.order_awards[original->first_award + k];
       if (!a.pending_until_event || a.rule >= p.rules().size() ||
           p.rules()[a.rule].pending.until != e.type()) {
         continue;
       }
       a.pending_until_event = false;
-      const ledger_op op =
-          ledger_op::activate(op_id(e.id(), p.rules()[a.rule].key, 2), a.wallet, a.op);
-      const decision d = ledger_.decide(m.ledger, op, now);
-      if (d.result == ledger_result::ok) r.append(d);  // a lot cancelled or returned stays so
+      bool done = false;
+      for (std::uint32_t j = 0; j < k; ++j) {
+        const order_award& b = m.order_awards[original->first_award + j];
+        done = done || (b.op == a.op && b.rule < p.rules().size() &&
+                        p.rules()[b.rule].pending.until == e.type());
+      }
+      if (done) continue;
+      const ledger_op op = ledger_op::activate(op_id(e.id(), a.op.low, 2), a.wallet, a.op);
+      ledger_.decide(m.ledger, op, now, w.ledger_decision);
+      // A lot cancelled or returned in full stays so.
+      if (w.ledger_decision.result == ledger_result::ok) r.append(w.ledger_decision);
     }
   }
 
@@ -1084,17 +1214,19 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
     o.at = e.at();
     const value& l = in.get(t.lines_slot);
     const std::uint32_t n = l.kind() == value_kind::list ? l.count() : 0;
-    o.quantity.resize(n);
-    o.returned.assign(n, 0);
+    o.lines = n;
+    o.first_value = static_cast<std::uint32_t>(m.order_values.size());
+    o.first_award = static_cast<std::uint32_t>(m.order_awards.size());
     for (std::uint32_t i = 0; i < n; ++i) {
-      o.quantity[i] =
+      m.order_values.push_back(
           t.quantity_field < 0
               ? 1
               : std::max<std::int64_t>(l.rows()[static_cast<std::size_t>(i) * l.width() +
                                                 static_cast<std::size_t>(t.quantity_field)]
                                            .as_int(),
-                                       0);
+                                       0));
     }
+    m.order_values.insert(m.order_values.end(), n, 0);
     record = &o;
   }
   r.rules(t, in, e.id(), e.at(), record);
@@ -1177,6 +1309,34 @@ engine_decision engine::advance(member& m, timestamp now, const process_options&
   engine_decision d;
   advance(m, now, options, d);
   return d;
+}
+
+// ---- memory_member_store --------------------------------------------------------------------
+
+std::optional<member> memory_member_store::load(id128 customer) {
+  const auto it = std::lower_bound(records_.begin(), records_.end(), customer,
+                                   [](const record& r, id128 c) { return r.state.customer < c; });
+  if (it == records_.end() || it->state.customer != customer) return std::nullopt;
+  return it->state;
+}
+
+bool memory_member_store::commit(const member& m, std::span<const journal_entry> entries,
+                                 std::uint64_t expected_version) {
+  auto it = std::lower_bound(records_.begin(), records_.end(), m.customer,
+                             [](const record& r, id128 c) { return r.state.customer < c; });
+  const bool known = it != records_.end() && it->state.customer == m.customer;
+  if ((known ? it->state.version : 0) != expected_version) return false;
+  if (!known) it = records_.insert(it, record{});
+  it->state = m;
+  it->journal.insert(it->journal.end(), entries.begin(), entries.end());
+  return true;
+}
+
+std::span<const journal_entry> memory_member_store::journal(id128 customer) const noexcept {
+  const auto it = std::lower_bound(records_.begin(), records_.end(), customer,
+                                   [](const record& r, id128 c) { return r.state.customer < c; });
+  if (it == records_.end() || it->state.customer != customer) return {};
+  return it->journal;
 }
 
 }  // namespace loyalty

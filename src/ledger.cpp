@@ -459,8 +459,12 @@ entry_kind entry_of(op_kind k) noexcept {
 /// through expires_at() and spendable(), never their fields, so a lapse is seen at once.
 class decider {
  public:
-  decider(const std::vector<wallet_policy>& policies, const customer_state& s, timestamp now)
-      : policies_(policies), s_(s), now_(now) {
+  decider(const std::vector<wallet_policy>& policies, const customer_state& s, timestamp now,
+          decision&& reuse = decision{})
+      : policies_(policies), s_(s), now_(now), d_(std::move(reuse)) {
+    d_.entries.clear();  // keeps its capacity: a reused decision allocates nothing
+    d_.result = ledger_result::ok;
+    d_.units = 0;
     d_.read_version = s.version;
   }
 
@@ -686,7 +690,17 @@ std::int64_t sum(const std::vector<lot_part>& parts) noexcept {
 }  // namespace
 
 decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp now) const {
-  decider d(wallets_, s, now);
+  return decide(s, op, now, decision{});
+}
+
+void ledger::decide(const customer_state& s, const ledger_op& op, timestamp now,
+                    decision& out) const {
+  out = decide(s, op, now, std::move(out));
+}
+
+decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp now,
+                        decision&& reuse) const {
+  decider d(wallets_, s, now, std::move(reuse));
   if (!op.id.valid()) return d.finish(ledger_result::invalid_id);
   if (const id_record* known = s.ids.find(op.id)) {
     const id_record& r = *known;

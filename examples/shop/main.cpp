@@ -1,14 +1,47 @@
 // Embedding loyalty in a shop backend: the host reads the program file itself (the library does
-// no I/O), loads it once, and uses exact decimals for money.
+// no I/O), loads it once, and for each customer action builds an event, lets the engine decide,
+// and persists what it returns. Here the "database" is a map of members in memory.
 //
 //   usage: shop_example PROGRAM.yaml
 #include <fmt/format.h>
 
-#include <array>
 #include <fstream>
 #include <sstream>
 
 #include "loyalty/loyalty.hpp"
+
+namespace {
+
+using loyalty::decimal;
+using loyalty::value;
+
+decimal money(const char* text) {
+  return decimal::parse(text).value_or_throw();
+}
+loyalty::timestamp at(const char* text) {
+  return loyalty::parse_timestamp(text).value();
+}
+
+void print(const loyalty::program& p, const loyalty::engine_decision& d) {
+  for (const loyalty::rule_trace& t : d.trace) {
+    const loyalty::earning_rule& r = p.rules()[t.rule];
+    if (t.outcome == loyalty::rule_outcome::awarded) {
+      fmt::print(
+          "  {:<15} awarded {} {}{}\n", r.id, t.awarded.to_string(),
+          p.point_types()[r.point_type].id,
+          t.uncapped == t.awarded ? "" : fmt::format(" (uncapped {})", t.uncapped.to_string()));
+    } else {
+      fmt::print("  {:<15} {}\n", r.id, loyalty::to_string(t.outcome));
+    }
+  }
+  for (const loyalty::reversal& r : d.reversals) {
+    fmt::print("  returned: {} of {} {} taken back\n", r.reversed.to_string(), p.rules()[r.rule].id,
+               p.point_types()[r.wallet].id);
+  }
+  for (const loyalty::engine_message& m : d.messages) fmt::print("  message: {}\n", m.text);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -19,54 +52,107 @@ int main(int argc, char** argv) {
   std::ostringstream text;
   text << in.rdbuf();
 
-  // Load once at start-up; the program is immutable and can be shared by every thread.
+  // Load once at start-up; the program and the engine are immutable and shared by all threads.
   const loyalty::load_result loaded = loyalty::load_program(text.str(), argv[1]);
   fmt::print("{}", loyalty::render(loaded.diagnostics));
   if (!loaded.ok()) return 1;
   const loyalty::program& program = *loaded.program;
-  fmt::print("{} ({}), time zone {}\n", program.name(), program.version(), program.time_zone());
-  for (const loyalty::point_type& t : program.point_types()) {
-    fmt::print("  {:<10} scale {}  rounding {:<9} {}\n", t.id, t.scale, t.rounding,
-               t.is_money() ? fmt::format("money in {}", t.money->code) : "points");
-  }
+  const loyalty::engine engine(loaded.program);
+  fmt::print("{} ({}): {} rules\n", program.name(), program.version(), program.rules().size());
 
-  // 2% cashback on a 3-line order, rounded the way the program says, then split back over the
-  // lines by their value so each line knows its share (needed later for partial returns).
-  using loyalty::decimal;
-  const loyalty::point_type& cashback = *program.find_point_type("cashback");
-  const std::array<decimal, 3> lines = {decimal::parse("19.99").value_or_throw(),
-                                        decimal::parse("5.00").value_or_throw(),
-                                        decimal::parse("0.49").value_or_throw()};
-  const decimal total = lines[0] + lines[1] + lines[2];
-  const decimal rate = decimal::parse("0.02").value_or_throw();
-  const decimal earned =
-      decimal::mul(total, rate, cashback.scale, cashback.rounding).value_or_throw();
-  const std::vector<decimal> shares =
-      loyalty::allocate(earned, lines, loyalty::remainder_policy::largest_remainder);
-  fmt::print("order total {} EUR earns {} EUR cashback ({} x {} = {} exactly)\n", total, earned,
-             total, rate, total * rate);
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    fmt::print("  line {} ({:>5} EUR): {} EUR\n", i + 1, lines[i], shares[i]);
-  }
+  loyalty::memory_member_store db;  // a real host: its database
+  const loyalty::id128 alice_id{0, 42};
+  loyalty::engine_decision d;  // reused for every call: it keeps its memory
+  loyalty::process_options options;
+  std::vector<std::int64_t> budgets;  // the host's budget counters (units left)
+  for (const loyalty::budget& b : program.budgets()) budgets.push_back(b.limit);
+  options.budgets = budgets;
+  options.explain = true;
 
-  // The program's `base_points` variable, compiled once against its schema and evaluated for one
-  // order. Field slots are looked up once; per event the host only sets values.
-  const loyalty::schema& schema = program.schema();
-  const auto compiled =
-      loyalty::compile_expression("base_points", schema, {}, {}, program.variables());
-  fmt::print("{}", loyalty::render(compiled.diagnostics));
-  if (!compiled.expression) return 1;
-  loyalty::expression_input order(schema);
-  const auto slot = [&](const char* path) { return schema.find_field(path)->slot; };
-  const auto code = [&](const char* enum_name, const char* v) {
-    return loyalty::value::of_enum(schema.enum_code(enum_name, v));
+  // Each step: load (or open) the member, process, commit; on a conflict reload and retry.
+  auto handle = [&](const loyalty::event& e, loyalty::timestamp now) {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      std::optional<loyalty::member> stored = db.load(alice_id);
+      loyalty::member m = stored ? std::move(*stored) : engine.open(alice_id);
+      if (!stored) {
+        (void)m.set_profile(program, "customer.tier",
+                            value::of_enum(program.schema().enum_code("tier", "silver")));
+      }
+      engine.process(m, e, now, options, d);
+      if (d.result == loyalty::process_result::duplicate) {
+        fmt::print("  duplicate: already processed, nothing changes ({} awards as before)\n",
+                   d.awards.size());
+        return;
+      }
+      if (d.result != loyalty::process_result::ok) {
+        fmt::print("  {}: {}\n", loyalty::to_string(d.result), d.detail);
+        return;
+      }
+      // Reserve the budgets the decision uses, then commit member and journal together.
+      for (const loyalty::budget_use& u : d.budgets) budgets[u.budget] -= u.units;
+      if (db.commit(m, d.entries, d.read_version)) {
+        print(program, d);
+        return;
+      }
+      for (const loyalty::budget_use& u : d.budgets) budgets[u.budget] += u.units;
+    }
   };
-  const bool ok = order.set(slot("order.total"), total) &&
-                  order.set(slot("order.shipping"), decimal::parse("4.90").value_or_throw()) &&
-                  order.set(slot("order.channel"), code("channel", "web")) &&
-                  order.set(slot("customer.tier"), code("tier", "platinum"));
-  loyalty::value points;
-  if (!ok || compiled.expression->evaluate(order, points) != loyalty::eval_status::ok) return 1;
-  fmt::print("base_points for a platinum customer on the web: {}\n", points.as_decimal());
+  auto balances = [&] {
+    const loyalty::member m = *db.load(alice_id);
+    const auto p = engine.balance(m, "points");
+    const auto c = engine.balance(m, "cashback");
+    fmt::print("  balance: {} points available, {} pending; cashback {} EUR\n", p.available,
+               p.pending, decimal::from_units(c.available, 2).value.to_string());
+  };
+
+  fmt::print("registered:\n");
+  loyalty::event reg(program, "customer.registered");
+  reg.reset(loyalty::event_id("reg-42"), at("2026-11-02T09:00:00+01:00"));
+  (void)reg.set("event.joined", value::of_date(loyalty::parse_date("2026-11-02").value()));
+  handle(reg, at("2026-11-02T09:00:00+01:00"));
+  balances();
+
+  // An order on Black Friday: 2 coffees, a gift box with a 5 EUR discount, a gift card.
+  fmt::print("order INV-1001 (Black Friday, web, silver tier):\n");
+  const std::vector<value> rows = {
+      value::of_string("COF-1"),         value::of_string("coffee"),
+      value::of_decimal(money("12.50")), value::of_int(2),
+      value::of_decimal(money("0.00")),  value::of_bool(false),
+      value::of_string("GIFT-BOX"),      value::of_string("gifts"),
+      value::of_decimal(money("30.00")), value::of_int(1),
+      value::of_decimal(money("5.00")),  value::of_bool(false),
+      value::of_string("GC-50"),         value::of_string("gift_cards"),
+      value::of_decimal(money("50.00")), value::of_int(1),
+      value::of_decimal(money("0.00")),  value::of_bool(true)};
+  loyalty::event order(program, "order.completed");
+  order.reset(loyalty::event_id("INV-1001"), at("2026-11-28T14:30:00+01:00"));
+  (void)order.set("event.lines", value::of_list(rows.data(), 3, 6));
+  (void)order.set("event.net", money("100.00"));
+  (void)order.set("event.gross", money("119.00"));
+  (void)order.set("event.tax", money("19.00"));
+  (void)order.set("event.shipping", money("0.00"));
+  (void)order.set("event.channel", value::of_enum(program.schema().enum_code("channel", "web")));
+  handle(order, at("2026-11-28T14:30:00+01:00"));
+  balances();
+
+  fmt::print("the same order again (a retried request):\n");
+  handle(order, at("2026-11-28T14:31:00+01:00"));
+  balances();
+
+  fmt::print("one coffee returned:\n");
+  loyalty::event ret(program, "order.returned");
+  ret.reset(loyalty::event_id("RET-1001"), at("2026-12-01T10:00:00+01:00"));
+  ret.set_original(loyalty::event_id("INV-1001"));
+  ret.add_returned_line(0, 1);
+  handle(ret, at("2026-12-01T10:00:00+01:00"));
+  balances();
+
+  fmt::print("return window closed:\n");
+  loyalty::event closed(program, "order.return_window_closed");
+  closed.reset(loyalty::event_id("INV-1001/closed"), at("2026-12-29T00:00:00+01:00"));
+  closed.set_original(loyalty::event_id("INV-1001"));
+  handle(closed, at("2026-12-29T00:00:00+01:00"));
+  balances();
+  fmt::print("journal: {} entries\n", db.journal(alice_id).size());
   return 0;
 }

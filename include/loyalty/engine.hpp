@@ -51,21 +51,30 @@ class id_set {
 
 /// What the engine remembers of an event with lines (an order), so that a return can reverse
 /// exactly what was awarded for the returned lines, and a later event can activate its points.
+/// The numbers live in the member's flat arrays (order_values, order_awards), so remembering an
+/// order allocates nothing once those have grown.
 struct order_record {
   id128 event;
   std::uint16_t type = 0;
   timestamp at;
-  std::vector<std::int64_t> quantity;  ///< per line (1 for a type without a quantity field)
-  std::vector<std::int64_t> returned;  ///< per line, so far
-  struct award {
-    std::uint32_t rule = 0;
-    std::uint16_t wallet = 0;
-    id128 op;                            ///< the earn (also the lot's id)
-    std::vector<std::int64_t> per_line;  ///< units awarded for each line (one part without lines)
-    std::int64_t reversed = 0;           ///< units asked back so far by returns
-    bool pending_until_event = false;
-  };
-  std::vector<award> awards;
+  std::uint32_t lines = 0;
+  /// quantity of line i: member::order_values[first_value + i]; returned so far:
+  /// order_values[first_value + lines + i].
+  std::uint32_t first_value = 0;
+  std::uint32_t first_award = 0;  ///< awards: member::order_awards[first_award, +awards)
+  std::uint32_t awards = 0;
+};
+
+/// One rule's award on a remembered order.
+struct order_award {
+  std::uint32_t rule = 0;
+  std::uint16_t wallet = 0;
+  id128 op;  ///< the earn that credited it (its lot); rules of one event may share a lot
+  /// Units awarded for line i: member::order_values[first_unit + i] (one value for an order
+  /// without lines).
+  std::uint32_t first_unit = 0;
+  std::int64_t reversed = 0;  ///< units asked back so far by returns
+  bool pending_until_event = false;
 };
 
 /// A cap's usage for one customer in the cap's current period.
@@ -89,6 +98,8 @@ struct member {
   std::vector<cap_counter> counters;       ///< per customer cap (cap::counter)
   std::vector<decimal> carries;            ///< rounding remainders kept (earning_rule::carry)
   std::vector<order_record> orders;        ///< events with lines, oldest first
+  std::vector<order_award> order_awards;   ///< their awards
+  std::vector<std::int64_t> order_values;  ///< their quantities and units per line
   std::optional<civil_date> advanced_to;   ///< the last local date advance() covered
 
   /// Sets a `customer.*` field ("customer.birthday"); false when the program has no such
@@ -116,6 +127,9 @@ class event {
     return set(path, value::of_decimal(d));
   }
   [[nodiscard]] bool set(std::uint32_t slot, value v) noexcept { return input_.set(slot, v); }
+  [[nodiscard]] bool set(std::uint32_t slot, decimal d) noexcept {
+    return input_.set(slot, value::of_decimal(d));
+  }
   /// The slot of `path` in this event type's schema, or nullopt.
   std::optional<std::uint32_t> slot(std::string_view path) const;
   /// refers_to / returns: the earlier event this one names.
@@ -197,11 +211,12 @@ struct rule_trace {
   int limited_by = -1;
 };
 
-/// A credit a rule made.
+/// A credit a rule made. The awards of one event into one wallet with the same activation and
+/// expiry are credited as one lot (one earn), so an order makes one or two lots, not one per rule.
 struct award {
   std::uint32_t rule = 0;
   std::uint16_t wallet = 0;
-  id128 op;          ///< the earn's id: derived from the event id and the rule's id
+  id128 op;          ///< the earn (and lot) that credited it: derived from the event's id
   decimal amount;    ///< credited, at the point type's scale
   decimal uncapped;  ///< what the rule computed before caps and budget
   bool pending = false;
@@ -293,6 +308,38 @@ class engine {
   void prepare(member& m) const;
   std::shared_ptr<const loyalty::program> program_;
   loyalty::ledger ledger_;
+};
+
+/// Where a host keeps its members: load one, and store it with the journal entries of a decision
+/// atomically, only if nobody stored a newer version in between (optimistic concurrency).
+class member_store {
+ public:
+  virtual ~member_store() = default;
+  /// The stored member, or nullopt for an unknown customer.
+  virtual std::optional<member> load(id128 customer) = 0;
+  /// Appends `entries` to the customer's journal and replaces the member, only if the stored
+  /// version is still `expected_version` (0 for a new customer; pass the decision's
+  /// read_version). False, changing nothing, otherwise: reload and process the event again.
+  virtual bool commit(const member& m, std::span<const journal_entry> entries,
+                      std::uint64_t expected_version) = 0;
+};
+
+/// A member_store in memory, for tests, examples and the command-line tool.
+class memory_member_store final : public member_store {
+ public:
+  std::optional<member> load(id128 customer) override;
+  bool commit(const member& m, std::span<const journal_entry> entries,
+              std::uint64_t expected_version) override;
+  /// The journal of one customer, in order.
+  std::span<const journal_entry> journal(id128 customer) const noexcept;
+  std::size_t size() const noexcept { return records_.size(); }
+
+ private:
+  struct record {
+    member state;
+    std::vector<journal_entry> journal;
+  };
+  std::vector<record> records_;  // sorted by customer id
 };
 
 }  // namespace loyalty
