@@ -47,6 +47,28 @@ void BM_earn(benchmark::State& state) {
 }
 BENCHMARK(BM_earn)->ArgName("customers")->Arg(64)->Arg(10'000);
 
+// The same earns, decided into one reused decision (ledger::decide(..., decision&)): the entry
+// vector keeps its memory, as a host reusing its decision per thread would run them.
+void BM_earn_reused(benchmark::State& state) {
+  const ledger l({loyalty::wallet_policy{}});
+  std::vector<loyalty::customer_state> customers;
+  const auto count = static_cast<std::uint64_t>(state.range(0));
+  for (std::uint64_t c = 0; c < count; ++c) customers.push_back(l.open(id128{1, c + 1}));
+  loyalty::decision d;
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    ++n;
+    loyalty::customer_state& s = customers[n % customers.size()];
+    if (s.version == 256) s = l.open(id128{3, n});
+    const timestamp now{t0.micros + static_cast<std::int64_t>(n)};
+    l.decide(s, ledger_op::earn(id128{2, n}, 0, points(10), timestamp{now.micros + 365 * day}), now,
+             d);
+    if (!l.apply(s, d)) state.SkipWithError("stale");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_earn_reused)->ArgName("customers")->Arg(64)->Arg(10'000);
+
 // Redeeming 1 point from a wallet of `lots` lots of a billion points each (soonest expiring
 // first): decide + apply.
 void BM_redeem(benchmark::State& state) {

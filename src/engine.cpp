@@ -349,6 +349,7 @@ struct engine_decision::scratch {
   std::vector<staged_award> staged;
   std::vector<std::int64_t> staged_units;
   decision ledger_decision;
+  std::vector<std::uint16_t> won;  // `first` groups that have awarded in this event
 };
 
 engine_decision::engine_decision() = default;
@@ -497,17 +498,17 @@ class run {
       if (c.outcome == rule_outcome::awarded || c.outcome == rule_outcome::message_only) {
         commit(r, c);
         if (g != nullptr && g->mode == stacking_mode::first && c.outcome == rule_outcome::awarded) {
-          won_.push_back(r.group);
+          w_.won.push_back(r.group);
         }
       }
     }
-    won_.clear();
+    w_.won.clear();
     flush();
   }
 
  private:
   bool group_won(std::uint16_t g) const {
-    return std::find(won_.begin(), won_.end(), g) != won_.end();
+    return std::find(w_.won.begin(), w_.won.end(), g) != w_.won.end();
   }
 
   void lose(std::uint32_t rule) {
@@ -973,7 +974,6 @@ class run {
   bool weights_ready_ = false;
   bool local_ready_ = false;
   local_info local_;
-  std::vector<std::uint16_t> won_;  // first groups that have awarded
 
   const local_info& local() {
     if (!local_ready_) {

@@ -23,7 +23,7 @@
 
 #include <compare>
 #include <cstdint>
-#include <deque>
+#include <cstddef>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -367,10 +367,58 @@ struct id_record {
   std::int64_t refunded = 0;    ///< redeem and capture: units refunded so far
 };
 
+/// A sequence stored in chunks of 64 elements: appending never moves an element or copies the
+/// history, and allocates once per 64 appends.
+template <typename T>
+class chunked_list {
+ public:
+  static constexpr std::size_t chunk = 64;
+
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  T& operator[](std::size_t i) noexcept { return chunks_[i / chunk][i % chunk]; }
+  const T& operator[](std::size_t i) const noexcept { return chunks_[i / chunk][i % chunk]; }
+  T& back() noexcept { return (*this)[size_ - 1]; }
+  void push_back(T value) {
+    if (size_ % chunk == 0) {
+      chunks_.emplace_back();
+      chunks_.back().reserve(chunk);
+    }
+    chunks_.back().push_back(std::move(value));
+    ++size_;
+  }
+
+  class const_iterator {
+   public:
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+    const_iterator(const chunked_list* list, std::size_t i) noexcept : list_(list), i_(i) {}
+    const T& operator*() const noexcept { return (*list_)[i_]; }
+    const T* operator->() const noexcept { return &(*list_)[i_]; }
+    const_iterator& operator++() noexcept {
+      ++i_;
+      return *this;
+    }
+    friend bool operator==(const const_iterator& a, const const_iterator& b) noexcept {
+      return a.i_ == b.i_;
+    }
+
+   private:
+    const chunked_list* list_;
+    std::size_t i_;
+  };
+  const_iterator begin() const noexcept { return {this, 0}; }
+  const_iterator end() const noexcept { return {this, size_}; }
+
+ private:
+  std::vector<std::vector<T>> chunks_;
+  std::size_t size_ = 0;
+};
+
 /// Every operation id a customer has used, with what it settled: the records in the order they
-/// were added (a deque: adding one never moves the others or copies the history), and an
-/// open-addressing index over them (8-byte slots, at most half full), so finding an id touches
-/// one slot, usually.
+/// were added (in chunks: adding one never moves the others or copies the history, and
+/// allocates once per 64 ids), and an open-addressing index over them (8-byte slots, at most
+/// half full), so finding an id touches one slot, usually.
 class id_index {
  public:
   struct entry {
@@ -387,13 +435,13 @@ class id_index {
   std::size_t size() const noexcept { return entries_.size(); }
   bool empty() const noexcept { return entries_.empty(); }
   /// Every id and record, in the order they were added.
-  const std::deque<entry>& entries() const noexcept { return entries_; }
+  const chunked_list<entry>& entries() const noexcept { return entries_; }
 
  private:
   std::size_t slot_of(id128 id, std::uint64_t hash) const noexcept;
   void grow();
 
-  std::deque<entry> entries_;
+  chunked_list<entry> entries_;
   /// 0: empty; otherwise (the hash's high 32 bits << 32) | (index into entries_ + 1).
   std::vector<std::uint64_t> slots_;
 };
