@@ -435,6 +435,8 @@ class run {
       }
       candidate& c = w_.current;
       evaluate(r, ri, c, trace);
+      // A remainder kept by `carry` counts even when the award rounds down to nothing.
+      if (r.carry && c.outcome == rule_outcome::zero_award) m_.carries[r.carry_slot] = c.carry;
       if (g != nullptr && g->mode == stacking_mode::best) {
         if (open_group != r.group) {
           open_group = r.group;
@@ -709,7 +711,9 @@ class run {
         return;
       }
     }
-    rounded = std::max<std::int64_t>(rounded, 0);  // an award below zero awards nothing
+    // An award below zero awards nothing, and leaves the carried remainder as it was.
+    if (rounded < 0 && r.carry) carry = m_.carries[r.carry_slot];
+    rounded = std::max<std::int64_t>(rounded, 0);
     c.carry = carry;
     c.uncapped = rounded;
     std::int64_t units = rounded;
