@@ -310,8 +310,9 @@ struct engine_decision::scratch {
   std::vector<std::int64_t> budget_left;
   std::vector<std::int64_t> qty;
   candidate current;
-  candidate best;
-  bool have_best = false;
+  // Best groups: the leading candidate of each group (by group index), until its last rule.
+  std::vector<candidate> best;
+  std::vector<std::uint8_t> have_best;
 };
 
 engine_decision::engine_decision() = default;
@@ -419,7 +420,6 @@ class run {
       }
     }
     weights_ready_ = false;
-    std::uint16_t open_group = no_index;
     for (std::size_t k = 0; k < t.rules.size(); ++k) {
       const std::uint32_t ri = t.rules[k];
       const earning_rule& r = p_.rules()[ri];
@@ -438,20 +438,23 @@ class run {
       // A remainder kept by `carry` counts even when the award rounds down to nothing.
       if (r.carry && c.outcome == rule_outcome::zero_award) m_.carries[r.carry_slot] = c.carry;
       if (g != nullptr && g->mode == stacking_mode::best) {
-        if (open_group != r.group) {
-          open_group = r.group;
-          w_.have_best = false;
+        // Groups may interleave in file order: each keeps its own leader.
+        if (w_.best.size() <= r.group) {
+          w_.best.resize(p_.groups().size());
+          w_.have_best.resize(p_.groups().size(), 0);
         }
-        if (c.outcome == rule_outcome::awarded && (!w_.have_best || c.units > w_.best.units)) {
-          if (w_.have_best && opt_.explain) lose(w_.best.rule);
-          std::swap(w_.best, c);
-          w_.have_best = true;
+        candidate& best = w_.best[r.group];
+        std::uint8_t& have_best = w_.have_best[r.group];
+        if (c.outcome == rule_outcome::awarded && (have_best == 0 || c.units > best.units)) {
+          if (have_best != 0 && opt_.explain) lose(best.rule);
+          std::swap(best, c);
+          have_best = 1;
         } else if (c.outcome == rule_outcome::awarded && trace != nullptr) {
           trace->outcome = rule_outcome::lost_in_group;
         }
-        if (g->rules.back() == ri && w_.have_best) {
-          commit(p_.rules()[w_.best.rule], w_.best);
-          w_.have_best = false;
+        if (g->rules.back() == ri && have_best != 0) {
+          commit(p_.rules()[best.rule], best);
+          have_best = 0;
         }
         continue;
       }
