@@ -85,6 +85,19 @@ decimal units_to_decimal(std::int64_t units, int scale) noexcept {
   return decimal::from_units(units, scale).value;
 }
 
+/// The rule of `p` that made award `a` of event `event`, found by the award's operation id: the
+/// member may have been processed under an earlier version of the program, whose rules were in
+/// another order (the same rule id gives the same key). Nullopt when `p` has no such rule.
+std::optional<std::uint32_t> awarding_rule(const program& p, id128 event,
+                                           const order_record::award& a) noexcept {
+  const auto rules = p.rules();
+  if (a.rule < rules.size() && op_id(event, rules[a.rule].key, 0) == a.op) return a.rule;
+  for (std::uint32_t i = 0; i < rules.size(); ++i) {
+    if (op_id(event, rules[i].key, 0) == a.op) return i;
+  }
+  return std::nullopt;
+}
+
 bool anniversary_on(civil_date origin, civil_date d) noexcept {
   if (d <= origin) return false;
   if (month(d) != month(origin)) return false;
@@ -1029,8 +1042,8 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
 
   if (t.returns != no_index) {
     for (order_record::award& a : original->awards) {
-      const bool keep =
-          a.rule < p.rules().size() && p.rules()[a.rule].on_return == return_action::keep;
+      const std::optional<std::uint32_t> ri = awarding_rule(p, original->event, a);
+      const bool keep = ri && p.rules()[*ri].on_return == return_action::keep;
       if (keep) continue;
       std::int64_t units = 0;
       if (a.per_line.size() == original->quantity.size()) {
@@ -1047,12 +1060,12 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
       }
       if (units <= 0) continue;
       const int scale = p.point_types()[a.wallet].scale;
-      const std::uint64_t key = a.rule < p.rules().size() ? p.rules()[a.rule].key : a.rule;
+      const std::uint64_t key = ri ? p.rules()[*ri].key : a.rule;
       const ledger_op op = ledger_op::reverse_earn(op_id(e.id(), key, 1), a.wallet, a.op,
                                                    units_to_decimal(units, scale));
       const decision d = ledger_.decide(m.ledger, op, now);
       reversal& rv = out.reversals.emplace_back();
-      rv.rule = a.rule;
+      rv.rule = ri.value_or(a.rule);
       rv.wallet = a.wallet;
       rv.op = op.id;
       rv.earn = a.op;
@@ -1070,13 +1083,14 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
   } else if (original != nullptr) {
     // Points waiting for this event become spendable.
     for (order_record::award& a : original->awards) {
-      if (!a.pending_until_event || a.rule >= p.rules().size() ||
-          p.rules()[a.rule].pending.until != e.type()) {
+      if (!a.pending_until_event) continue;
+      const std::optional<std::uint32_t> ri = awarding_rule(p, original->event, a);
+      if (!ri || p.rules()[*ri].pending.until != e.type()) {
         continue;
       }
       a.pending_until_event = false;
       const ledger_op op =
-          ledger_op::activate(op_id(e.id(), p.rules()[a.rule].key, 2), a.wallet, a.op);
+          ledger_op::activate(op_id(e.id(), p.rules()[*ri].key, 2), a.wallet, a.op);
       const decision d = ledger_.decide(m.ledger, op, now);
       if (d.result == ledger_result::ok) r.append(d);  // a lot cancelled or returned stays so
     }

@@ -5,7 +5,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -203,7 +202,7 @@ struct harness {
   /// A return of `original`: (line, quantity) pairs; none: everything left.
   loyalty::engine_decision return_lines(
       std::string_view id, std::string_view original, std::string_view when,
-      std::initializer_list<std::pair<std::uint32_t, std::int64_t>> returned = {}) {
+      const std::vector<std::pair<std::uint32_t, std::int64_t>>& returned = {}) {
     loyalty::event e = make("order.returned", id, when);
     e.set_original(loyalty::event_id(original));
     for (const auto& [line, q] : returned) e.add_returned_line(line, q);
