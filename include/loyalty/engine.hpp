@@ -137,7 +137,7 @@ class event {
   std::span<const returned_line> returned_lines() const noexcept { return returned_; }
 
  private:
-  const program* program_;
+  [[maybe_unused]] const program* program_;  // the program it was made for
   std::uint16_t type_;
   const event_type* info_;
   expression_input input_;
