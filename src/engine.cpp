@@ -849,6 +849,8 @@ class run {
       if (cp.scope != cap_scope::customer) continue;
       cap_counter& ctr = m_.counters[cp.counter];
       const std::int64_t period = period_number(cp.period, day);
+      // A late event of an earlier period leaves the counter of the current period alone.
+      if (period < ctr.period && ctr.count > 0) continue;
       if (ctr.period != period) ctr = {period, 0, 0};
       ctr.units += c.units;
       ctr.count += 1;

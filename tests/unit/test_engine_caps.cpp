@@ -331,3 +331,28 @@ TEST_CASE("engine budgets: too few budgets given changes nothing", "[engine]") {
   CHECK(ping(h, "1", "2026-05-04T10:00:00+02:00", "promo", "50").result == process_result::ok);
   CHECK(h.available() == 160);
 }
+
+TEST_CASE("engine caps: a late event of an earlier period does not reset the current one",
+          "[engine]") {
+  harness h(program_text(R"(
+rules:
+  - id: monthly
+    on: ping
+    award: event.value
+    into: points
+    caps:
+      - {max: 100, per: customer, period: month}
+)"));
+  auto ping_at = [&](const char* id, const char* when, const char* v) {
+    auto e = h.make("ping", id, when);
+    REQUIRE(e.set("event.value", etest::d(v)));
+    return h.units(h.process(e), "monthly");
+  };
+  CHECK(ping_at("J-1", "2026-06-02T10:00:00+02:00", "100") == 100);  // June: full
+  // An event of 31 May arrives late. May's usage is not tracked any more (the counter holds
+  // June), so it gets May's whole room...
+  CHECK(ping_at("M-1", "2026-05-31T10:00:00+02:00", "50") == 50);
+  // ... but June stays full: its counter must not have been replaced by May's.
+  CHECK(ping_at("J-2", "2026-06-03T10:00:00+02:00", "100") == 0);
+  CHECK(h.available() == 150);
+}

@@ -308,3 +308,35 @@ TEST_CASE("engine idempotency: the same events on a fresh member rebuild the sam
   CHECK(a.available("cashback") == 164);
   CHECK(a.m.carries[0] == etest::d("0.5364"));
 }
+
+TEST_CASE("engine idempotency: refused events change nothing and are not remembered", "[engine]") {
+  harness h(program_text(rules));
+  lines l;
+  l.add("A", "misc", "10.00", 1);
+  (void)h.order("O-1", "2026-05-04T10:00:00+02:00", l, {.total = "10.00"});
+  const loyalty::member before = h.m;
+  SECTION("an invalid id") {
+    auto e = h.order_event("ignored", "2026-05-04T11:00:00+02:00", l, {.total = "10.00"});
+    e.reset(loyalty::id128{}, etest::at("2026-05-04T11:00:00+02:00"));
+    const auto r = h.process(e);
+    CHECK(r.result == process_result::invalid_event);
+    CHECK_FALSE(r.detail.empty());
+  }
+  SECTION("a required field missing") {
+    auto e = h.make("order.completed", "O-2", "2026-05-04T11:00:00+02:00");
+    REQUIRE(e.set("event.lines", l.list()));
+    REQUIRE(e.set("event.total", etest::d("10.00")));
+    const auto r = h.process(e);
+    CHECK(r.result == process_result::invalid_event);
+    CHECK(r.detail.find("event.tax") != std::string::npos);
+  }
+  SECTION("an event made for another program") {
+    const auto other = etest::load(program_text(""));
+    loyalty::event e(*other, "review.approved");
+    e.reset(loyalty::event_id("RV-9"), etest::at("2026-05-04T11:00:00+02:00"));
+    const auto r = h.process(e);
+    CHECK(r.result == process_result::wrong_program);
+  }
+  same_member(h.m, before);
+  CHECK(h.available() == 10 + 10 + 0);  // base 10, capped 10, held 10 pending, drip 0
+}

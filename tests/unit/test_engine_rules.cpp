@@ -166,14 +166,15 @@ rules:
 }
 
 TEST_CASE("engine rules: first purchase counts only processed orders", "[engine]") {
-  harness h(program_text(R"(
+  const std::string yaml = program_text(R"(
 rules:
   - id: first_purchase
     on: order.completed
     when: previous.order.completed == 0
     award: 200
     into: points
-)"));
+)");
+  harness h(yaml);
   lines l;
   l.add("X", "misc", "5.00", 1);
   // An order the engine refuses (a required field missing) is not a previous order.
@@ -196,14 +197,7 @@ rules:
   CHECK(h.outcome(o2, "first_purchase") == rule_outcome::condition_false);
   CHECK(h.available() == 200);
   // Other event types do not count as orders.
-  harness fresh(program_text(R"(
-rules:
-  - id: first_purchase
-    on: order.completed
-    when: previous.order.completed == 0
-    award: 200
-    into: points
-)"));
+  harness fresh(yaml, {0, 2});
   REQUIRE(fresh.simple("review.approved", "RV-1", "2026-05-01T10:00:00+02:00").result ==
           process_result::ok);
   CHECK(fresh.units(fresh.order("B-1", "2026-05-04T10:00:00+02:00", l, {.total = "5.00"}),
