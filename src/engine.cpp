@@ -89,6 +89,20 @@ decimal units_to_decimal(std::int64_t units, int scale) noexcept {
   return decimal::from_units(units, scale).value;
 }
 
+/// The rule of `p` that made award `a` of event `event`, found by the award's operation id: the
+/// member may have been processed under an earlier version of the program, whose rules were in
+/// another order (the same rule id gives the same key). Nullopt when `p` has no such rule.
+/// The rule of this program that made award `a` (found by the rule's key, so a program whose
+/// rules were reordered or added to since still finds it), or nullopt when it is gone.
+std::optional<std::uint32_t> awarding_rule(const program& p, const order_award& a) noexcept {
+  const auto rules = p.rules();
+  if (a.rule < rules.size() && rules[a.rule].key == a.rule_key) return a.rule;
+  for (std::uint32_t i = 0; i < rules.size(); ++i) {
+    if (rules[i].key == a.rule_key) return i;
+  }
+  return std::nullopt;
+}
+
 bool anniversary_on(civil_date origin, civil_date d) noexcept {
   if (d <= origin) return false;
   if (month(d) != month(origin)) return false;
@@ -343,8 +357,9 @@ struct engine_decision::scratch {
   std::vector<std::int64_t> budget_left;
   std::vector<std::int64_t> qty;
   candidate current;
-  candidate best;
-  bool have_best = false;
+  // Best groups: the leading candidate of each group (by group index), until its last rule.
+  std::vector<candidate> best;
+  std::vector<std::uint8_t> have_best;
   std::vector<planned_lot> lots;
   std::vector<staged_award> staged;
   std::vector<std::int64_t> staged_units;
@@ -461,7 +476,6 @@ class run {
     w_.lots.clear();
     w_.staged.clear();
     w_.staged_units.clear();
-    std::uint16_t open_group = no_index;
     for (std::size_t k = 0; k < t.rules.size(); ++k) {
       const std::uint32_t ri = t.rules[k];
       const earning_rule& r = p_.rules()[ri];
@@ -477,21 +491,26 @@ class run {
       }
       candidate& c = w_.current;
       evaluate(r, ri, c, trace);
+      // A remainder kept by `carry` counts even when the award rounds down to nothing.
+      if (r.carry && c.outcome == rule_outcome::zero_award) m_.carries[r.carry_slot] = c.carry;
       if (g != nullptr && g->mode == stacking_mode::best) {
-        if (open_group != r.group) {
-          open_group = r.group;
-          w_.have_best = false;
+        // Groups may interleave in file order: each keeps its own leader.
+        if (w_.best.size() <= r.group) {
+          w_.best.resize(p_.groups().size());
+          w_.have_best.resize(p_.groups().size(), 0);
         }
-        if (c.outcome == rule_outcome::awarded && (!w_.have_best || c.units > w_.best.units)) {
-          if (w_.have_best && opt_.explain) lose(w_.best.rule);
-          std::swap(w_.best, c);
-          w_.have_best = true;
+        candidate& best = w_.best[r.group];
+        std::uint8_t& have_best = w_.have_best[r.group];
+        if (c.outcome == rule_outcome::awarded && (have_best == 0 || c.units > best.units)) {
+          if (have_best != 0 && opt_.explain) lose(best.rule);
+          std::swap(best, c);
+          have_best = 1;
         } else if (c.outcome == rule_outcome::awarded && trace != nullptr) {
           trace->outcome = rule_outcome::lost_in_group;
         }
-        if (g->rules.back() == ri && w_.have_best) {
-          commit(p_.rules()[w_.best.rule], w_.best);
-          w_.have_best = false;
+        if (g->rules.back() == ri && have_best != 0) {
+          commit(p_.rules()[best.rule], best);
+          have_best = 0;
         }
         continue;
       }
@@ -752,7 +771,9 @@ class run {
         return;
       }
     }
-    rounded = std::max<std::int64_t>(rounded, 0);  // an award below zero awards nothing
+    // An award below zero awards nothing, and leaves the carried remainder as it was.
+    if (rounded < 0 && r.carry) carry = m_.carries[r.carry_slot];
+    rounded = std::max<std::int64_t>(rounded, 0);
     c.carry = carry;
     c.uncapped = rounded;
     std::int64_t units = rounded;
@@ -916,6 +937,8 @@ class run {
           if (cp.scope != cap_scope::customer) continue;
           cap_counter& ctr = m_.counters[cp.counter];
           const std::int64_t period = period_number(cp.period, day);
+          // A late event of an earlier period leaves the counter of the current period alone.
+          if (period < ctr.period && ctr.count > 0) continue;
           if (ctr.period != period) ctr = {period, 0, 0};
           ctr.units += st.units;
           ctr.count += 1;
@@ -934,6 +957,7 @@ class run {
       if (order_ != nullptr) {
         order_award& rec = m_.order_awards.emplace_back();
         rec.rule = a.rule;
+        rec.rule_key = r.key;
         rec.wallet = a.wallet;
         rec.op = a.op;
         rec.first_unit = static_cast<std::uint32_t>(m_.order_values.size());
@@ -1144,8 +1168,8 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
     const std::uint32_t n = original->lines;
     for (std::uint32_t k = 0; k < original->awards; ++k) {
       order_award& a = m.order_awards[original->first_award + k];
-      const bool keep =
-          a.rule < p.rules().size() && p.rules()[a.rule].on_return == return_action::keep;
+      const std::optional<std::uint32_t> ri = awarding_rule(p, a);
+      const bool keep = ri && p.rules()[*ri].on_return == return_action::keep;
       if (keep) continue;
       const std::int64_t* bought = m.order_values.data() + original->first_value;
       const std::int64_t* returned = bought + n;
@@ -1161,12 +1185,12 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
       }
       if (units <= 0) continue;
       const int scale = p.point_types()[a.wallet].scale;
-      const std::uint64_t key = a.rule < p.rules().size() ? p.rules()[a.rule].key : a.rule;
+      const std::uint64_t key = a.rule_key;
       const ledger_op op = ledger_op::reverse_earn(op_id(e.id(), key, 1), a.wallet, a.op,
                                                    units_to_decimal(units, scale));
       ledger_.decide(m.ledger, op, now, w.ledger_decision);
       reversal& rv = out.reversals.emplace_back();
-      rv.rule = a.rule;
+      rv.rule = ri.value_or(a.rule);
       rv.wallet = a.wallet;
       rv.op = op.id;
       rv.earn = a.op;
@@ -1186,16 +1210,15 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
     // Points waiting for this event become spendable: each lot once.
     for (std::uint32_t k = 0; k < original->awards; ++k) {
       order_award& a = m.order_awards[original->first_award + k];
-      if (!a.pending_until_event || a.rule >= p.rules().size() ||
-          p.rules()[a.rule].pending.until != e.type()) {
-        continue;
-      }
+      if (!a.pending_until_event) continue;
+      const std::optional<std::uint32_t> ri = awarding_rule(p, a);
+      if (!ri || p.rules()[*ri].pending.until != e.type()) continue;
       a.pending_until_event = false;
       bool done = false;
       for (std::uint32_t j = 0; j < k; ++j) {
         const order_award& b = m.order_awards[original->first_award + j];
-        done = done || (b.op == a.op && b.rule < p.rules().size() &&
-                        p.rules()[b.rule].pending.until == e.type());
+        const std::optional<std::uint32_t> rb = awarding_rule(p, b);
+        done = done || (b.op == a.op && rb && p.rules()[*rb].pending.until == e.type());
       }
       if (done) continue;
       const ledger_op op = ledger_op::activate(op_id(e.id(), a.op.low, 2), a.wallet, a.op);

@@ -67,7 +67,8 @@ struct order_record {
 
 /// One rule's award on a remembered order.
 struct order_award {
-  std::uint32_t rule = 0;
+  std::uint32_t rule = 0;      ///< index in the program that made it
+  std::uint64_t rule_key = 0;  ///< the rule's key (earning_rule::key): found again by it
   std::uint16_t wallet = 0;
   id128 op;  ///< the earn that credited it (its lot); rules of one event may share a lot
   /// Units awarded for line i: member::order_values[first_unit + i] (one value for an order
@@ -107,6 +108,21 @@ struct member {
   bool set_profile(const program& p, std::string_view field, value v);
   /// The value of a `customer.*` field (null when unset or unknown).
   value profile_value(const program& p, std::string_view field) const;
+
+  /// A remembered order's quantities per line, what was returned of each, its awards, and the
+  /// units one of its awards gave each line (one value for an order without lines).
+  std::span<const std::int64_t> quantities(const order_record& o) const noexcept {
+    return {order_values.data() + o.first_value, o.lines};
+  }
+  std::span<const std::int64_t> returned(const order_record& o) const noexcept {
+    return {order_values.data() + o.first_value + o.lines, o.lines};
+  }
+  std::span<const order_award> awards(const order_record& o) const noexcept {
+    return {order_awards.data() + o.first_award, o.awards};
+  }
+  std::span<const std::int64_t> units(const order_record& o, const order_award& a) const noexcept {
+    return {order_values.data() + a.first_unit, o.lines == 0 ? 1U : o.lines};
+  }
 };
 
 /// One event to process: its type, id, time and fields. Reuse one per thread: reset() it for
@@ -151,7 +167,7 @@ class event {
   std::span<const returned_line> returned_lines() const noexcept { return returned_; }
 
  private:
-  const program* program_;
+  [[maybe_unused]] const program* program_;  // the program it was made for
   std::uint16_t type_;
   const event_type* info_;
   expression_input input_;

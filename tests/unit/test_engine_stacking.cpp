@@ -1,0 +1,207 @@
+// Stacking groups: first (the first rule that awards), best (the largest award after caps;
+// ties go to the earlier rule) and all.
+#include "engine_test_util.hpp"
+
+using etest::harness;
+using etest::program_text;
+using loyalty::process_result;
+using loyalty::rule_outcome;
+
+namespace {
+loyalty::engine_decision ping(harness& h, const std::string& id, const char* v) {
+  auto e = h.make("ping", id, "2026-05-04T10:00:00+02:00");
+  REQUIRE(e.set("event.value", etest::d(v)));
+  return h.process(e);
+}
+}  // namespace
+
+TEST_CASE("engine stacking: first awards the first rule that awards", "[engine]") {
+  harness h(program_text(R"(
+groups:
+  - id: thresholds
+    mode: first
+rules:
+  # Once per customer: 100 points from 100 EUR.
+  - id: big
+    on: ping
+    when: event.value >= 100
+    award: 100
+    into: points
+    group: thresholds
+    caps:
+      - {count: 1, per: customer, period: lifetime}
+  - id: mid
+    on: ping
+    when: event.value >= 50
+    award: 40
+    into: points
+    group: thresholds
+  - id: small
+    on: ping
+    award: 10
+    into: points
+    group: thresholds
+  # Outside the group: always.
+  - id: other
+    on: ping
+    award: 1
+    into: points
+)"));
+  // 120: big wins; mid and small are not even evaluated.
+  const auto a = ping(h, "1", "120");
+  CHECK(h.units(a, "big") == 100);
+  CHECK(h.award_of(a, "mid") == nullptr);
+  CHECK(h.award_of(a, "small") == nullptr);
+  CHECK(h.outcome(a, "mid") == rule_outcome::lost_in_group);
+  CHECK(h.outcome(a, "small") == rule_outcome::lost_in_group);
+  CHECK(h.units(a, "other") == 1);
+  CHECK(a.awards.size() == 2);
+  // 120 again: big is capped out, so mid awards.
+  const auto b = ping(h, "2", "120");
+  CHECK(h.outcome(b, "big") == rule_outcome::capped);
+  CHECK(h.units(b, "mid") == 40);
+  CHECK(h.outcome(b, "small") == rule_outcome::lost_in_group);
+  // 20: neither threshold holds; small awards.
+  const auto c = ping(h, "3", "20");
+  CHECK(h.outcome(c, "big") == rule_outcome::condition_false);
+  CHECK(h.outcome(c, "mid") == rule_outcome::condition_false);
+  CHECK(h.units(c, "small") == 10);
+  CHECK(h.available() == (100 + 1) + (40 + 1) + (10 + 1));
+}
+
+TEST_CASE("engine stacking: best awards the largest award after caps", "[engine]") {
+  harness h(program_text(R"(
+groups:
+  - id: best_offer
+    mode: best
+rules:
+  # 10 % of the value, at most 30 points in a lifetime.
+  - id: percent
+    on: ping
+    award: event.value * 0.1
+    into: points
+    group: best_offer
+    caps:
+      - {max: 30, per: customer, period: lifetime}
+  - id: flat
+    on: ping
+    award: 15
+    into: points
+    group: best_offer
+    message: flat_won
+)"));
+  // 200: percent 20 > flat 15.
+  const auto a = ping(h, "1", "200");
+  CHECK(h.units(a, "percent") == 20);
+  CHECK(h.award_of(a, "flat") == nullptr);
+  CHECK(h.outcome(a, "percent") == rule_outcome::awarded);
+  CHECK(h.outcome(a, "flat") == rule_outcome::lost_in_group);
+  CHECK(h.trace_of(a, "flat").awarded == etest::d("15"));  // what it would have awarded
+  CHECK(a.messages.empty());                               // a losing rule sends nothing
+  // 300: percent would be 30, but only 10 are left under its cap: flat's 15 wins.
+  const auto b = ping(h, "2", "300");
+  CHECK(h.units(b, "flat") == 15);
+  CHECK(h.award_of(b, "percent") == nullptr);
+  CHECK(h.outcome(b, "percent") == rule_outcome::lost_in_group);
+  CHECK(h.trace_of(b, "percent").uncapped == etest::d("30"));
+  CHECK(h.trace_of(b, "percent").awarded == etest::d("10"));
+  REQUIRE(b.messages.size() == 1);
+  CHECK(b.messages[0].text == "flat_won");
+  // The loser's cap counted nothing: percent still has 10 left.
+  CHECK(h.m.counters[0].units == 20);
+  // 100: percent 10 < flat 15.
+  CHECK(h.units(ping(h, "3", "100"), "flat") == 15);
+  CHECK(h.available() == 20 + 15 + 15);
+}
+
+TEST_CASE("engine stacking: best breaks a tie for the earlier rule", "[engine]") {
+  harness h(program_text(R"(
+groups:
+  - id: best_offer
+    mode: best
+rules:
+  - id: nothing
+    on: ping
+    when: event.value > 1000
+    award: 99
+    into: points
+    group: best_offer
+  - id: percent
+    on: ping
+    award: event.value * 0.1
+    into: points
+    group: best_offer
+  - id: flat
+    on: ping
+    award: 15
+    into: points
+    group: best_offer
+  - id: bigger_later
+    on: ping
+    when: event.value >= 500
+    award: 60
+    into: points
+    group: best_offer
+)"));
+  // 150: percent 15 == flat 15: percent, the earlier, wins.
+  const auto a = ping(h, "1", "150");
+  REQUIRE(a.awards.size() == 1);
+  CHECK(h.units(a, "percent") == 15);
+  CHECK(h.outcome(a, "nothing") == rule_outcome::condition_false);
+  CHECK(h.outcome(a, "flat") == rule_outcome::lost_in_group);
+  CHECK(h.outcome(a, "bigger_later") == rule_outcome::condition_false);
+  // 500: percent 50, flat 15, bigger_later 60: the last one wins, the earlier leader loses.
+  const auto b = ping(h, "2", "500");
+  REQUIRE(b.awards.size() == 1);
+  CHECK(h.units(b, "bigger_later") == 60);
+  CHECK(h.outcome(b, "percent") == rule_outcome::lost_in_group);
+  CHECK(h.outcome(b, "flat") == rule_outcome::lost_in_group);
+  CHECK(h.outcome(b, "bigger_later") == rule_outcome::awarded);
+  CHECK(h.available() == 75);
+}
+
+TEST_CASE("engine stacking: all awards every rule of the group", "[engine]") {
+  harness h(program_text(R"(
+groups:
+  - id: everything
+    mode: all
+rules:
+  - {id: a, on: ping, award: 1, into: points, group: everything}
+  - {id: b, on: ping, award: event.value, into: points, group: everything}
+  - {id: c, on: ping, when: "event.value > 100", award: 5, into: points, group: everything}
+  - {id: d, on: ping, award: 2, into: cashback, group: everything}
+)"));
+  const auto r = ping(h, "1", "7");
+  CHECK(r.awards.size() == 3);
+  CHECK(h.units(r, "a") == 1);
+  CHECK(h.units(r, "b") == 7);
+  CHECK(h.outcome(r, "c") == rule_outcome::condition_false);
+  CHECK(h.units(r, "d") == 200);  // 2.00 EUR
+  CHECK(h.available() == 8);
+  CHECK(h.available("cashback") == 200);
+}
+
+TEST_CASE("engine stacking: two best groups whose rules interleave", "[engine]") {
+  harness h(program_text(R"(
+groups:
+  - id: g1
+    mode: best
+  - id: g2
+    mode: best
+rules:
+  - {id: g1_big, on: ping, award: 50, into: points, group: g1}
+  - {id: g2_x, on: ping, award: 5, into: points, group: g2}
+  - {id: g1_small, on: ping, award: 10, into: points, group: g1}
+  - {id: g2_y, on: ping, award: 6, into: points, group: g2}
+)"));
+  // Each group picks its own best: g1_big (50 > 10) and g2_y (6 > 5).
+  const auto r = ping(h, "1", "1");
+  CHECK(r.awards.size() == 2);
+  CHECK(h.units(r, "g1_big") == 50);
+  CHECK(h.units(r, "g2_y") == 6);
+  CHECK(h.outcome(r, "g1_big") == rule_outcome::awarded);
+  CHECK(h.outcome(r, "g1_small") == rule_outcome::lost_in_group);
+  CHECK(h.outcome(r, "g2_x") == rule_outcome::lost_in_group);
+  CHECK(h.outcome(r, "g2_y") == rule_outcome::awarded);
+  CHECK(h.available() == 56);
+}
