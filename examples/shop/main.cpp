@@ -1,14 +1,86 @@
 // Embedding loyalty in a shop backend: the host reads the program file itself (the library does
-// no I/O), loads it once, and uses exact decimals for money.
+// no I/O), loads it once, and runs its events through the engine: a registration, an order with
+// an explanation of every rule, a partial return, and the close of the return window.
+// docs/rules.md walks through this output.
 //
 //   usage: shop_example PROGRAM.yaml
 #include <fmt/format.h>
 
-#include <array>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
+#include "loyalty/engine.hpp"
+#include "loyalty/format.hpp"
 #include "loyalty/loyalty.hpp"
+
+namespace {
+
+using loyalty::decimal;
+using loyalty::value;
+
+decimal dec(const char* text) {
+  return decimal::parse(text).value_or_throw();
+}
+loyalty::timestamp at(const char* text) {
+  return loyalty::parse_timestamp(text).value();
+}
+
+/// Order lines, in the fields of the program's `line` record: sku, category, price, qty,
+/// discount, gift_card.
+struct order_lines {
+  std::vector<value> cells;
+  void add(const char* sku, const char* category, const char* price, std::int64_t qty,
+           const char* discount, bool gift_card) {
+    cells.insert(cells.end(),
+                 {value::of_string(sku), value::of_string(category), value::of_decimal(dec(price)),
+                  value::of_int(qty), value::of_decimal(dec(discount)), value::of_bool(gift_card)});
+  }
+  value list() const {
+    return value::of_list(cells.data(), static_cast<std::uint32_t>(cells.size() / 6), 6);
+  }
+};
+
+void print_decision(const loyalty::program& p, const char* what,
+                    const loyalty::engine_decision& d) {
+  fmt::print("{}: {}\n", what, loyalty::to_string(d.result));
+  // With process_options::explain, one trace per rule evaluated, in file order.
+  for (const loyalty::rule_trace& t : d.trace) {
+    const loyalty::earning_rule& r = p.rules()[t.rule];
+    std::string line = fmt::format("  {:<16} {}", r.id, loyalty::to_string(t.outcome));
+    if (t.outcome == loyalty::rule_outcome::awarded) {
+      line += fmt::format(" {} {}", t.awarded, p.point_types()[r.point_type].id);
+      for (const loyalty::award& a : d.awards) {
+        if (a.rule == t.rule && a.pending) line += " (pending)";
+      }
+    }
+    fmt::print("{}\n", line);
+    for (const loyalty::clause_trace& c : t.clauses) {
+      const std::string v = c.result.is_null() ? "null" : (c.result.as_bool() ? "true" : "false");
+      fmt::print("      {}: {}\n", r.when[c.clause].text, v);
+    }
+  }
+  for (const loyalty::reversal& r : d.reversals) {
+    fmt::print("  {:<16} reversed {} {}\n", p.rules()[r.rule].id, r.reversed,
+               p.point_types()[r.wallet].id);
+  }
+  for (const loyalty::budget_use& b : d.budgets) {
+    fmt::print("  budget {} uses {}\n", p.budgets()[b.budget].id, b.units);
+  }
+  for (const loyalty::engine_message& m : d.messages) fmt::print("  message {}\n", m.text);
+}
+
+void print_balances(const loyalty::engine& eng, const loyalty::member& m) {
+  for (const loyalty::point_type& t : eng.program().point_types()) {
+    const loyalty::balances b = eng.balance(m, t.id);
+    fmt::print("  {}: {} available, {} pending\n", t.id,
+               decimal::from_units(b.available, t.scale).value,
+               decimal::from_units(b.pending, t.scale).value);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -19,54 +91,69 @@ int main(int argc, char** argv) {
   std::ostringstream text;
   text << in.rdbuf();
 
-  // Load once at start-up; the program is immutable and can be shared by every thread.
+  // Load once at start-up; the program and the engine are immutable and shared by every thread.
   const loyalty::load_result loaded = loyalty::load_program(text.str(), argv[1]);
   fmt::print("{}", loyalty::render(loaded.diagnostics));
   if (!loaded.ok()) return 1;
   const loyalty::program& program = *loaded.program;
   fmt::print("{} ({}), time zone {}\n", program.name(), program.version(), program.time_zone());
-  for (const loyalty::point_type& t : program.point_types()) {
-    fmt::print("  {:<10} scale {}  rounding {:<9} {}\n", t.id, t.scale, t.rounding,
-               t.is_money() ? fmt::format("money in {}", t.money->code) : "points");
-  }
+  const loyalty::engine eng(loaded.program);
 
-  // 2% cashback on a 3-line order, rounded the way the program says, then split back over the
-  // lines by their value so each line knows its share (needed later for partial returns).
-  using loyalty::decimal;
-  const loyalty::point_type& cashback = *program.find_point_type("cashback");
-  const std::array<decimal, 3> lines = {decimal::parse("19.99").value_or_throw(),
-                                        decimal::parse("5.00").value_or_throw(),
-                                        decimal::parse("0.49").value_or_throw()};
-  const decimal total = lines[0] + lines[1] + lines[2];
-  const decimal rate = decimal::parse("0.02").value_or_throw();
-  const decimal earned =
-      decimal::mul(total, rate, cashback.scale, cashback.rounding).value_or_throw();
-  const std::vector<decimal> shares =
-      loyalty::allocate(earned, lines, loyalty::remainder_policy::largest_remainder);
-  fmt::print("order total {} EUR earns {} EUR cashback ({} x {} = {} exactly)\n", total, earned,
-             total, rate, total * rate);
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    fmt::print("  line {} ({:>5} EUR): {} EUR\n", i + 1, lines[i], shares[i]);
+  // A member is the host's copy of one customer's state. A real host loads it from storage,
+  // and after each decision stores it with d.entries, if the stored version is still
+  // d.read_version (otherwise: reload and process the event again).
+  loyalty::member alice = eng.open(loyalty::id128{0, 42});
+  if (!alice.set_profile(program, "customer.tier",
+                         value::of_enum(program.schema().enum_code("tier", "gold")))) {
+    return 1;
   }
+  loyalty::process_options options;
+  options.explain = true;
+  std::vector<std::int64_t> budgets_left = {1'000'000};  // black_friday, from the host's counter
+  options.budgets = budgets_left;
 
-  // The program's `base_points` variable, compiled once against its schema and evaluated for one
-  // order. Field slots are looked up once; per event the host only sets values.
-  const loyalty::schema& schema = program.schema();
-  const auto compiled =
-      loyalty::compile_expression("base_points", schema, {}, {}, program.variables());
-  fmt::print("{}", loyalty::render(compiled.diagnostics));
-  if (!compiled.expression) return 1;
-  loyalty::expression_input order(schema);
-  const auto slot = [&](const char* path) { return schema.find_field(path)->slot; };
-  const auto code = [&](const char* enum_name, const char* v) {
-    return loyalty::value::of_enum(schema.enum_code(enum_name, v));
-  };
-  const bool ok = order.set(slot("order.total"), total) &&
-                  order.set(slot("order.shipping"), decimal::parse("4.90").value_or_throw()) &&
-                  order.set(slot("order.channel"), code("channel", "web")) &&
-                  order.set(slot("customer.tier"), code("tier", "platinum"));
-  loyalty::value points;
-  if (!ok || compiled.expression->evaluate(order, points) != loyalty::eval_status::ok) return 1;
-  fmt::print("base_points for a platinum customer on the web: {}\n", points.as_decimal());
+  loyalty::event reg(program, "customer.registered");
+  reg.reset(loyalty::event_id("REG-42"), at("2026-11-02T09:00:00+01:00"));
+  if (!reg.set("event.birthday", value::of_date(loyalty::parse_date("1990-11-30").value())) ||
+      !reg.set("event.joined", value::of_date(loyalty::parse_date("2026-11-02").value()))) {
+    return 1;
+  }
+  print_decision(program, "customer.registered REG-42",
+                 eng.process(alice, reg, at("2026-11-02T09:00:00+01:00"), options));
+
+  // Saturday of the Black Friday weekend, in the app: two coffees, a gift box with 5.00 off,
+  // a 50.00 gift card.
+  order_lines lines;
+  lines.add("COF-1", "coffee", "12.50", 2, "0.00", false);
+  lines.add("GIFT-BOX", "gifts", "30.00", 1, "5.00", false);
+  lines.add("GC-50", "gift_cards", "50.00", 1, "0.00", true);
+  loyalty::event order(program, "order.completed");
+  order.reset(loyalty::event_id("INV-1001"), at("2026-11-28T14:30:00+01:00"));
+  const bool ok =
+      order.set("event.lines", lines.list()) && order.set("event.gross", dec("119.00")) &&
+      order.set("event.net", dec("100.00")) && order.set("event.tax", dec("14.10")) &&
+      order.set("event.shipping", dec("4.90")) &&
+      order.set("event.channel", value::of_enum(program.schema().enum_code("channel", "app")));
+  if (!ok) return 1;
+  print_decision(program, "order.completed INV-1001",
+                 eng.process(alice, order, at("2026-11-28T14:31:00+01:00"), options));
+  print_balances(eng, alice);
+
+  // One of the two coffees comes back (line 0, quantity 1).
+  loyalty::event ret(program, "order.returned");
+  ret.reset(loyalty::event_id("RET-1"), at("2026-12-01T10:00:00+01:00"));
+  ret.set_original(loyalty::event_id("INV-1001"));
+  ret.add_returned_line(0, 1);
+  print_decision(program, "order.returned RET-1",
+                 eng.process(alice, ret, at("2026-12-01T10:00:00+01:00"), options));
+  print_balances(eng, alice);
+
+  // The return window closes: the base points become spendable.
+  loyalty::event closed(program, "order.return_window_closed");
+  closed.reset(loyalty::event_id("INV-1001/closed"), at("2026-12-12T00:00:00+01:00"));
+  closed.set_original(loyalty::event_id("INV-1001"));
+  print_decision(program, "order.return_window_closed",
+                 eng.process(alice, closed, at("2026-12-12T00:00:00+01:00"), options));
+  print_balances(eng, alice);
   return 0;
 }
