@@ -383,20 +383,20 @@ void rules_builder::budgets(const raw_node* node) {
     budget b;
     bool ok = id.has_value();
     if (id) b.id = *id;
-    const std::string& w = what;
-    if (const std::optional<std::string> t = reader_.id(pt, fmt::format("'point_type' of {}", w))) {
+    if (const std::optional<std::string> t =
+            reader_.id(pt, fmt::format("'point_type' of {}", what))) {
       const point_type* p = out_.find_point_type(*t);
       if (p == nullptr) {
         std::vector<std::string_view> names;
         for (const point_type& x : out_.point_types_) names.emplace_back(x.id);
         reader_.sink().report(
             diag::unknown_reference, pt->span,
-            fmt::format("'point_type' of {} names '{}', which 'point_types' does not declare{}", w,
-                        *t, internal::did_you_mean(internal::closest_match(*t, names))));
+            fmt::format("'point_type' of {} names '{}', which 'point_types' does not declare{}",
+                        what, *t, internal::did_you_mean(internal::closest_match(*t, names))));
         ok = false;
       } else {
         b.point_type = static_cast<std::uint16_t>(p - out_.point_types_.data());
-        if (const auto units = amount(amount_node, fmt::format("'amount' of {}", w), p->scale)) {
+        if (const auto units = amount(amount_node, fmt::format("'amount' of {}", what), p->scale)) {
           b.limit = *units;
         } else {
           ok = false;
@@ -406,7 +406,7 @@ void rules_builder::budgets(const raw_node* node) {
       ok = false;
     }
     if (overflow != nullptr) {
-      const auto o = reader_.choice<cap_overflow>(overflow, fmt::format("'overflow' of {}", w),
+      const auto o = reader_.choice<cap_overflow>(overflow, fmt::format("'overflow' of {}", what),
                                                   overflow_choices);
       if (o) b.overflow = *o;
       ok = ok && o.has_value();
