@@ -60,6 +60,34 @@ bool valid_path(std::string_view s) {
   return !start;
 }
 
+/// How messages name a list item: by its id as written ("rule 'base'"), even before the id is
+/// checked, or by its position ("rule 3") when it has none.
+std::string item_name(const raw_node& item, std::string_view kind, std::size_t index) {
+  const raw_node* id = item.is_mapping() ? internal::find_value(item, "id") : nullptr;
+  if (id != nullptr && id->is_scalar() && !id->text.empty()) {
+    return fmt::format("{} '{}'", kind, internal::printable(id->text));
+  }
+  return fmt::format("{} {}", kind, index + 1);
+}
+
+/// Reports an item whose id an earlier item of the list already uses (L0105), on the raw text,
+/// so that an earlier item with other errors still counts; true when `item` is such a repeat.
+bool repeated_id(internal::schema_reader& reader, const raw_node& item, std::string_view kind,
+                 std::vector<std::pair<std::string_view, std::uint32_t>>& seen) {
+  const raw_node* id = item.is_mapping() ? internal::find_value(item, "id") : nullptr;
+  if (id == nullptr || !id->is_scalar()) return false;
+  for (const auto& [text, line] : seen) {
+    if (text == id->text) {
+      reader.sink().report(diag::duplicate_id, id->span,
+                           fmt::format("{} id '{}' is already used on line {}", kind,
+                                       internal::printable(id->text), line));
+      return true;
+    }
+  }
+  seen.emplace_back(id->text, id->span.line);
+  return false;
+}
+
 /// 64-bit FNV-1a then a splitmix finaliser: the rule's key, stable across program versions.
 std::uint64_t stable_key(std::string_view id) {
   std::uint64_t h = 0xCBF29CE484222325ULL;
@@ -246,6 +274,14 @@ void rules_builder::events(const raw_node* node) {
                                           what));
       } else {
         t.refers_to = event_type_ref(r, fmt::format("'refers_to' of {}", what));
+        // The engine remembers events with lines only: another original is never found.
+        if (t.refers_to != no_index && out_.event_types_[t.refers_to].line_record == nullptr) {
+          reader_.sink().report(diag::conflicting_keys, r->span,
+                                fmt::format("'refers_to' of {} names '{}', which has no 'lines': "
+                                            "the engine remembers only events with lines, so "
+                                            "it could never find the original",
+                                            what, out_.event_types_[t.refers_to].id));
+        }
       }
     }
   }
@@ -333,40 +369,34 @@ std::uint16_t rules_builder::event_type_ref(const raw_node* node, std::string_vi
 void rules_builder::budgets(const raw_node* node) {
   if (node == nullptr || !reader_.expect(*node, node_kind::sequence, "'budgets'")) return;
   const std::size_t n = internal::bounded_size(reader_, *node, limits_.max_budgets, "'budgets'");
+  std::vector<std::pair<std::string_view, std::uint32_t>> seen;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::string what = fmt::format("budget {}", i + 1);
+    if (repeated_id(reader_, node->children[i], "budget", seen)) continue;
+    const std::string what = item_name(node->children[i], "budget", i);
     map_reader m(reader_, node->children[i], what);
     if (!m.valid()) continue;
-    const std::optional<std::string> id =
-        reader_.id(m.required("id"), fmt::format("'id' of {}", what));
+    const std::optional<std::string> id = reader_.id(m.required("id"), "budget id");
     const raw_node* pt = m.required("point_type");
     const raw_node* amount_node = m.required("amount");
     const raw_node* overflow = m.optional("overflow");
     m.finish();
     budget b;
     bool ok = id.has_value();
-    if (id) {
-      b.id = *id;
-      for (const budget& other : out_.budgets_) {
-        if (other.id == *id) {
-          reader_.sink().report(diag::duplicate_id, node->children[i].span,
-                                fmt::format("budget '{}' is declared twice", *id));
-          ok = false;
-        }
-      }
-    }
-    const std::string w = id ? fmt::format("budget '{}'", *id) : what;
-    if (const std::optional<std::string> t = reader_.id(pt, fmt::format("'point_type' of {}", w))) {
+    if (id) b.id = *id;
+    if (const std::optional<std::string> t =
+            reader_.id(pt, fmt::format("'point_type' of {}", what))) {
       const point_type* p = out_.find_point_type(*t);
       if (p == nullptr) {
-        reader_.sink().report(diag::unknown_reference, pt->span,
-                              fmt::format("'point_type' of {} names '{}', which 'point_types' "
-                                          "does not declare",
-                                          w, *t));
+        std::vector<std::string_view> names;
+        for (const point_type& x : out_.point_types_) names.emplace_back(x.id);
+        reader_.sink().report(
+            diag::unknown_reference, pt->span,
+            fmt::format("'point_type' of {} names '{}', which 'point_types' does not declare{}",
+                        what, *t, internal::did_you_mean(internal::closest_match(*t, names))));
         ok = false;
       } else {
         b.point_type = static_cast<std::uint16_t>(p - out_.point_types_.data());
-        if (const auto units = amount(amount_node, fmt::format("'amount' of {}", w), p->scale)) {
+        if (const auto units = amount(amount_node, fmt::format("'amount' of {}", what), p->scale)) {
           b.limit = *units;
         } else {
           ok = false;
@@ -376,32 +406,35 @@ void rules_builder::budgets(const raw_node* node) {
       ok = false;
     }
     if (overflow != nullptr) {
-      const auto o = reader_.choice<cap_overflow>(overflow, fmt::format("'overflow' of {}", w),
+      const auto o = reader_.choice<cap_overflow>(overflow, fmt::format("'overflow' of {}", what),
                                                   overflow_choices);
       if (o) b.overflow = *o;
       ok = ok && o.has_value();
     }
-    if (ok) out_.budgets_.push_back(std::move(b));
+    if (ok) {
+      out_.budgets_.push_back(std::move(b));
+    } else if (id) {
+      broken_budgets_.push_back(*id);
+    }
   }
 }
 
 void rules_builder::groups(const raw_node* node) {
   if (node == nullptr || !reader_.expect(*node, node_kind::sequence, "'groups'")) return;
   const std::size_t n = internal::bounded_size(reader_, *node, limits_.max_groups, "'groups'");
+  std::vector<std::pair<std::string_view, std::uint32_t>> seen;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::string what = fmt::format("group {}", i + 1);
+    if (repeated_id(reader_, node->children[i], "group", seen)) continue;
+    const std::string what = item_name(node->children[i], "group", i);
     map_reader m(reader_, node->children[i], what);
     if (!m.valid()) continue;
-    const std::optional<std::string> id =
-        reader_.id(m.required("id"), fmt::format("'id' of {}", what));
+    const std::optional<std::string> id = reader_.id(m.required("id"), "group id");
     const auto mode = reader_.choice<stacking_mode>(
         m.required("mode"), fmt::format("'mode' of {}", what), stacking_choices);
     m.finish();
-    if (!id || !mode) continue;
-    if (std::any_of(out_.groups_.begin(), out_.groups_.end(),
-                    [&](const rule_group& g) { return g.id == *id; })) {
-      reader_.sink().report(diag::duplicate_id, node->children[i].span,
-                            fmt::format("group '{}' is declared twice", *id));
+    if (!id) continue;
+    if (!mode) {
+      broken_groups_.push_back(*id);
       continue;
     }
     out_.groups_.push_back({*id, *mode, {}});
@@ -414,10 +447,13 @@ std::optional<std::int64_t> rules_builder::amount(const raw_node* node, std::str
   if (!text) return std::nullopt;
   const decimal_result d = decimal::parse(*text, scale);
   if (!d.ok() || d.value.units() <= 0) {
-    reader_.sink().report(diag::invalid_integer, node->span,
-                          fmt::format("{} must be a positive number with at most {} fractional "
-                                      "digits, not '{}'",
-                                      what, scale, internal::printable(*text)));
+    reader_.sink().report(
+        diag::invalid_integer, node->span,
+        scale == 0 ? fmt::format("{} must be a positive whole number, not '{}'", what,
+                                 internal::printable(*text))
+                   : fmt::format("{} must be a positive number with at most {} fractional digits, "
+                                 "not '{}'",
+                                 what, scale, internal::printable(*text)));
     return std::nullopt;
   }
   return d.value.units();
@@ -428,15 +464,14 @@ std::optional<std::int64_t> rules_builder::amount(const raw_node* node, std::str
 void rules_builder::rules(const raw_node* node) {
   if (node == nullptr || !reader_.expect(*node, node_kind::sequence, "'rules'")) return;
   const std::size_t n = internal::bounded_size(reader_, *node, limits_.max_rules, "'rules'");
+  std::vector<std::pair<std::string_view, std::uint32_t>> seen;
+  std::vector<const raw_node*> nodes;  // of each rule in out_.rules_
   for (std::size_t i = 0; i < n; ++i) {
+    if (repeated_id(reader_, node->children[i], "rule", seen)) continue;
     std::optional<earning_rule> r = rule(node->children[i], i);
     if (!r) continue;
-    if (out_.find_rule(r->id)) {
-      reader_.sink().report(diag::duplicate_id, node->children[i].span,
-                            fmt::format("rule '{}' is declared twice", r->id));
-      continue;
-    }
     const auto index = static_cast<std::uint32_t>(out_.rules_.size());
+    nodes.push_back(&node->children[i]);
     out_.event_types_[r->on].rules.push_back(index);
     if (r->group != no_index) out_.groups_[r->group].rules.push_back(index);
     for (cap& c : r->caps) {
@@ -451,9 +486,9 @@ void rules_builder::rules(const raw_node* node) {
     const std::uint16_t pt = out_.rules_[g.rules.front()].point_type;
     for (const std::uint32_t r : g.rules) {
       if (out_.rules_[r].point_type != pt) {
-        const raw_node& rn = node->children[0];
+        const raw_node* at = internal::find_value(*nodes[r], "group");
         reader_.sink().report(
-            diag::conflicting_keys, rn.span,
+            diag::conflicting_keys, at != nullptr ? at->span : nodes[r]->span,
             fmt::format("group '{}' picks the best award, so its rules must "
                         "award the same point type: rule '{}' awards '{}', "
                         "rule '{}' awards '{}'",
@@ -602,6 +637,14 @@ std::optional<time_window> rules_builder::window(const raw_node& node, std::stri
   if (days != nullptr &&
       reader_.expect(*days, node_kind::sequence, fmt::format("'days' of {}", what))) {
     w.days = 0;
+    if (days->children.empty()) {
+      // No day at all would make a rule that never fires.
+      reader_.sink().report(diag::empty_value, days->span,
+                            fmt::format("'days' of {} must list at least one day; leave it out "
+                                        "for every day",
+                                        what));
+      ok = false;
+    }
     for (const raw_node& d : days->children) {
       const auto day =
           reader_.choice<int>(&d, fmt::format("a day in 'days' of {}", what), day_choices);
@@ -650,10 +693,15 @@ std::optional<cap> rules_builder::one_cap(const raw_node& node, std::string_view
   m.finish();
   cap c;
   bool ok = true;
-  if ((max == nullptr) == (count == nullptr)) {
-    reader_.sink().report(diag::conflicting_keys, node.span,
-                          fmt::format("{} needs exactly one of 'max' (an amount) and 'count' (a "
-                                      "number of awards)",
+  if (max == nullptr && count == nullptr) {
+    reader_.sink().report(
+        diag::missing_key, node.span,
+        fmt::format("{} needs 'max' (an amount) or 'count' (a number of awards)", what));
+    ok = false;
+  } else if (max != nullptr && count != nullptr) {
+    reader_.sink().report(diag::conflicting_keys, count->span,
+                          fmt::format("{} has both 'max' and 'count': a cap limits either the "
+                                      "amount or the number of awards; write two caps for both",
                                       what));
     ok = false;
   } else if (max != nullptr) {
@@ -710,12 +758,10 @@ std::optional<cap> rules_builder::one_cap(const raw_node& node, std::string_view
 }
 
 std::optional<earning_rule> rules_builder::rule(const raw_node& node, std::size_t index) {
-  const std::string fallback = fmt::format("rule {}", index + 1);
-  map_reader m(reader_, node, fallback);
+  const std::string what = item_name(node, "rule", index);
+  map_reader m(reader_, node, what);
   if (!m.valid()) return std::nullopt;
-  const std::optional<std::string> id =
-      reader_.id(m.required("id"), fmt::format("'id' of {}", fallback));
-  const std::string what = id ? fmt::format("rule '{}'", *id) : fallback;
+  const std::optional<std::string> id = reader_.id(m.required("id"), "rule id");
   const raw_node* on = m.required("on");
   const raw_node* when = m.optional("when");
   const raw_node* per = m.optional("per");
@@ -883,7 +929,15 @@ std::optional<earning_rule> rules_builder::rule(const raw_node& node, std::size_
         r.pending.kind = pending_kind::until_event;
         r.pending.until = event_type_ref(until, fmt::format("'until' of {}", pw));
         ok = ok && r.pending.until != no_index;
-        if (r.pending.until != no_index && out_.event_types_[r.pending.until].refers_to != r.on) {
+        if (r.pending.until != no_index && out_.event_types_[r.pending.until].returns == r.on) {
+          reader_.sink().report(
+              diag::conflicting_keys, until->span,
+              fmt::format("{} waits for '{}', which returns lines: a return reverses points, it "
+                          "never activates them; wait for an event with 'refers_to: {}'",
+                          pw, out_.event_types_[r.pending.until].id, t.id));
+          ok = false;
+        } else if (r.pending.until != no_index &&
+                   out_.event_types_[r.pending.until].refers_to != r.on) {
           reader_.sink().report(
               diag::conflicting_keys, until->span,
               fmt::format("{} waits for '{}', which must declare 'refers_to: {}' so that it can "
@@ -965,10 +1019,15 @@ std::optional<earning_rule> rules_builder::rule(const raw_node& node, std::size_
                                      [&](const budget& x) { return x.id == *b; })
                       : out_.budgets_.end();
     if (b && it == out_.budgets_.end()) {
-      reader_.sink().report(diag::unknown_reference, budget_node->span,
-                            fmt::format("'budget' of {} names '{}', which 'budgets' does not "
-                                        "declare",
-                                        what, *b));
+      // A budget declared with errors of its own is not reported again here.
+      if (std::find(broken_budgets_.begin(), broken_budgets_.end(), *b) == broken_budgets_.end()) {
+        std::vector<std::string_view> names;
+        for (const budget& x : out_.budgets_) names.emplace_back(x.id);
+        reader_.sink().report(
+            diag::unknown_reference, budget_node->span,
+            fmt::format("'budget' of {} names '{}', which 'budgets' does not declare{}", what, *b,
+                        internal::did_you_mean(internal::closest_match(*b, names))));
+      }
       ok = false;
     } else if (it != out_.budgets_.end()) {
       if (it->point_type != r.point_type) {
@@ -989,10 +1048,14 @@ std::optional<earning_rule> rules_builder::rule(const raw_node& node, std::size_
                                      [&](const rule_group& x) { return x.id == *g; })
                       : out_.groups_.end();
     if (g && it == out_.groups_.end()) {
-      reader_.sink().report(diag::unknown_reference, group->span,
-                            fmt::format("'group' of {} names '{}', which 'groups' does not "
-                                        "declare",
-                                        what, *g));
+      if (std::find(broken_groups_.begin(), broken_groups_.end(), *g) == broken_groups_.end()) {
+        std::vector<std::string_view> names;
+        for (const rule_group& x : out_.groups_) names.emplace_back(x.id);
+        reader_.sink().report(
+            diag::unknown_reference, group->span,
+            fmt::format("'group' of {} names '{}', which 'groups' does not declare{}", what, *g,
+                        internal::did_you_mean(internal::closest_match(*g, names))));
+      }
       ok = false;
     } else if (it != out_.groups_.end()) {
       r.group = static_cast<std::uint16_t>(it - out_.groups_.begin());

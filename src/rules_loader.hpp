@@ -58,6 +58,9 @@ class rules_builder {
   program& out_;
   loyalty::schema scope_;
   std::vector<std::string> declared_;  // event type ids, in order
+  // Budgets and groups declared with errors: rules naming them get no second diagnostic.
+  std::vector<std::string> broken_budgets_;
+  std::vector<std::string> broken_groups_;
 };
 
 }  // namespace loyalty

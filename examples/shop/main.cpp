@@ -1,13 +1,18 @@
 // Embedding loyalty in a shop backend: the host reads the program file itself (the library does
-// no I/O), loads it once, and for each customer action builds an event, lets the engine decide,
-// and persists what it returns. Here the "database" is a map of members in memory.
+// no I/O), loads it once, and runs its events through the engine: a registration, an order with
+// an explanation of every rule, a partial return, and the close of the return window.
+// docs/rules.md walks through this output.
 //
 //   usage: shop_example PROGRAM.yaml
 #include <fmt/format.h>
 
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
+#include "loyalty/engine.hpp"
+#include "loyalty/format.hpp"
 #include "loyalty/loyalty.hpp"
 
 namespace {
@@ -15,30 +20,64 @@ namespace {
 using loyalty::decimal;
 using loyalty::value;
 
-decimal money(const char* text) {
+decimal dec(const char* text) {
   return decimal::parse(text).value_or_throw();
 }
 loyalty::timestamp at(const char* text) {
   return loyalty::parse_timestamp(text).value();
 }
 
-void print(const loyalty::program& p, const loyalty::engine_decision& d) {
+/// Order lines, in the fields of the program's `line` record: sku, category, price, qty,
+/// discount, gift_card.
+struct order_lines {
+  std::vector<value> cells;
+  void add(const char* sku, const char* category, const char* price, std::int64_t qty,
+           const char* discount, bool gift_card) {
+    cells.insert(cells.end(),
+                 {value::of_string(sku), value::of_string(category), value::of_decimal(dec(price)),
+                  value::of_int(qty), value::of_decimal(dec(discount)), value::of_bool(gift_card)});
+  }
+  value list() const {
+    return value::of_list(cells.data(), static_cast<std::uint32_t>(cells.size() / 6), 6);
+  }
+};
+
+void print_decision(const loyalty::program& p, const char* what,
+                    const loyalty::engine_decision& d) {
+  fmt::print("{}: {}\n", what, loyalty::to_string(d.result));
+  // With process_options::explain, one trace per rule evaluated, in file order.
   for (const loyalty::rule_trace& t : d.trace) {
     const loyalty::earning_rule& r = p.rules()[t.rule];
+    std::string line = fmt::format("  {:<16} {}", r.id, loyalty::to_string(t.outcome));
     if (t.outcome == loyalty::rule_outcome::awarded) {
-      fmt::print(
-          "  {:<15} awarded {} {}{}\n", r.id, t.awarded.to_string(),
-          p.point_types()[r.point_type].id,
-          t.uncapped == t.awarded ? "" : fmt::format(" (uncapped {})", t.uncapped.to_string()));
-    } else {
-      fmt::print("  {:<15} {}\n", r.id, loyalty::to_string(t.outcome));
+      line += fmt::format(" {} {}", t.awarded, p.point_types()[r.point_type].id);
+      for (const loyalty::award& a : d.awards) {
+        if (a.rule == t.rule && a.pending) line += " (pending)";
+      }
+    }
+    fmt::print("{}\n", line);
+    for (const loyalty::clause_trace& c : t.clauses) {
+      const std::string v = c.result.is_null() ? "null" : (c.result.as_bool() ? "true" : "false");
+      fmt::print("      {}: {}\n", r.when[c.clause].text, v);
     }
   }
   for (const loyalty::reversal& r : d.reversals) {
-    fmt::print("  returned: {} of {} {} taken back\n", r.reversed.to_string(), p.rules()[r.rule].id,
+    fmt::print("  {:<16} reversed {} {}\n", p.rules()[r.rule].id, r.reversed,
                p.point_types()[r.wallet].id);
   }
-  for (const loyalty::engine_message& m : d.messages) fmt::print("  message: {}\n", m.text);
+  for (const loyalty::budget_use& b : d.budgets) {
+    fmt::print("  budget {} uses {}\n", p.budgets()[b.budget].id, b.units);
+  }
+  for (const loyalty::engine_message& m : d.messages) fmt::print("  message {}\n", m.text);
+}
+
+void print_balances(const loyalty::engine& eng, const loyalty::member& m) {
+  for (const loyalty::point_type& t : eng.program().point_types()) {
+    const loyalty::balances b = eng.balance(m, t.id);
+    fmt::print("  {}: {} available, {} pending\n", t.id,
+               decimal::from_units(b.available, t.scale).value,
+               decimal::from_units(b.pending, t.scale).value);
+  }
 }
 
 }  // namespace
@@ -52,107 +91,69 @@ int main(int argc, char** argv) {
   std::ostringstream text;
   text << in.rdbuf();
 
-  // Load once at start-up; the program and the engine are immutable and shared by all threads.
+  // Load once at start-up; the program and the engine are immutable and shared by every thread.
   const loyalty::load_result loaded = loyalty::load_program(text.str(), argv[1]);
   fmt::print("{}", loyalty::render(loaded.diagnostics));
   if (!loaded.ok()) return 1;
   const loyalty::program& program = *loaded.program;
-  const loyalty::engine engine(loaded.program);
-  fmt::print("{} ({}): {} rules\n", program.name(), program.version(), program.rules().size());
+  fmt::print("{} ({}), time zone {}\n", program.name(), program.version(), program.time_zone());
+  const loyalty::engine eng(loaded.program);
 
-  loyalty::memory_member_store db;  // a real host: its database
-  const loyalty::id128 alice_id{0, 42};
-  loyalty::engine_decision d;  // reused for every call: it keeps its memory
+  // A member is the host's copy of one customer's state. A real host loads it from storage,
+  // and after each decision stores it with d.entries, if the stored version is still
+  // d.read_version (otherwise: reload and process the event again).
+  loyalty::member alice = eng.open(loyalty::id128{0, 42});
+  if (!alice.set_profile(program, "customer.tier",
+                         value::of_enum(program.schema().enum_code("tier", "gold")))) {
+    return 1;
+  }
   loyalty::process_options options;
-  std::vector<std::int64_t> budgets;  // the host's budget counters (units left)
-  for (const loyalty::budget& b : program.budgets()) budgets.push_back(b.limit);
-  options.budgets = budgets;
   options.explain = true;
+  std::vector<std::int64_t> budgets_left = {1'000'000};  // black_friday, from the host's counter
+  options.budgets = budgets_left;
 
-  // Each step: load (or open) the member, process, commit; on a conflict reload and retry.
-  auto handle = [&](const loyalty::event& e, loyalty::timestamp now) {
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      std::optional<loyalty::member> stored = db.load(alice_id);
-      loyalty::member m = stored ? std::move(*stored) : engine.open(alice_id);
-      if (!stored) {
-        (void)m.set_profile(program, "customer.tier",
-                            value::of_enum(program.schema().enum_code("tier", "silver")));
-      }
-      engine.process(m, e, now, options, d);
-      if (d.result == loyalty::process_result::duplicate) {
-        fmt::print("  duplicate: already processed, nothing changes ({} awards as before)\n",
-                   d.awards.size());
-        return;
-      }
-      if (d.result != loyalty::process_result::ok) {
-        fmt::print("  {}: {}\n", loyalty::to_string(d.result), d.detail);
-        return;
-      }
-      // Reserve the budgets the decision uses, then commit member and journal together.
-      for (const loyalty::budget_use& u : d.budgets) budgets[u.budget] -= u.units;
-      if (db.commit(m, d.entries, d.read_version)) {
-        print(program, d);
-        return;
-      }
-      for (const loyalty::budget_use& u : d.budgets) budgets[u.budget] += u.units;
-    }
-  };
-  auto balances = [&] {
-    const loyalty::member m = *db.load(alice_id);
-    const auto p = engine.balance(m, "points");
-    const auto c = engine.balance(m, "cashback");
-    fmt::print("  balance: {} points available, {} pending; cashback {} EUR\n", p.available,
-               p.pending, decimal::from_units(c.available, 2).value.to_string());
-  };
-
-  fmt::print("registered:\n");
   loyalty::event reg(program, "customer.registered");
-  reg.reset(loyalty::event_id("reg-42"), at("2026-11-02T09:00:00+01:00"));
-  (void)reg.set("event.joined", value::of_date(loyalty::parse_date("2026-11-02").value()));
-  handle(reg, at("2026-11-02T09:00:00+01:00"));
-  balances();
+  reg.reset(loyalty::event_id("REG-42"), at("2026-11-02T09:00:00+01:00"));
+  if (!reg.set("event.birthday", value::of_date(loyalty::parse_date("1990-11-30").value())) ||
+      !reg.set("event.joined", value::of_date(loyalty::parse_date("2026-11-02").value()))) {
+    return 1;
+  }
+  print_decision(program, "customer.registered REG-42",
+                 eng.process(alice, reg, at("2026-11-02T09:00:00+01:00"), options));
 
-  // An order on Black Friday: 2 coffees, a gift box with a 5 EUR discount, a gift card.
-  fmt::print("order INV-1001 (Black Friday, web, silver tier):\n");
-  const std::vector<value> rows = {
-      value::of_string("COF-1"),         value::of_string("coffee"),
-      value::of_decimal(money("12.50")), value::of_int(2),
-      value::of_decimal(money("0.00")),  value::of_bool(false),
-      value::of_string("GIFT-BOX"),      value::of_string("gifts"),
-      value::of_decimal(money("30.00")), value::of_int(1),
-      value::of_decimal(money("5.00")),  value::of_bool(false),
-      value::of_string("GC-50"),         value::of_string("gift_cards"),
-      value::of_decimal(money("50.00")), value::of_int(1),
-      value::of_decimal(money("0.00")),  value::of_bool(true)};
+  // Saturday of the Black Friday weekend, in the app: two coffees, a gift box with 5.00 off,
+  // a 50.00 gift card.
+  order_lines lines;
+  lines.add("COF-1", "coffee", "12.50", 2, "0.00", false);
+  lines.add("GIFT-BOX", "gifts", "30.00", 1, "5.00", false);
+  lines.add("GC-50", "gift_cards", "50.00", 1, "0.00", true);
   loyalty::event order(program, "order.completed");
   order.reset(loyalty::event_id("INV-1001"), at("2026-11-28T14:30:00+01:00"));
-  (void)order.set("event.lines", value::of_list(rows.data(), 3, 6));
-  (void)order.set("event.net", money("100.00"));
-  (void)order.set("event.gross", money("119.00"));
-  (void)order.set("event.tax", money("19.00"));
-  (void)order.set("event.shipping", money("0.00"));
-  (void)order.set("event.channel", value::of_enum(program.schema().enum_code("channel", "web")));
-  handle(order, at("2026-11-28T14:30:00+01:00"));
-  balances();
+  const bool ok =
+      order.set("event.lines", lines.list()) && order.set("event.gross", dec("119.00")) &&
+      order.set("event.net", dec("100.00")) && order.set("event.tax", dec("14.10")) &&
+      order.set("event.shipping", dec("4.90")) &&
+      order.set("event.channel", value::of_enum(program.schema().enum_code("channel", "app")));
+  if (!ok) return 1;
+  print_decision(program, "order.completed INV-1001",
+                 eng.process(alice, order, at("2026-11-28T14:31:00+01:00"), options));
+  print_balances(eng, alice);
 
-  fmt::print("the same order again (a retried request):\n");
-  handle(order, at("2026-11-28T14:31:00+01:00"));
-  balances();
-
-  fmt::print("one coffee returned:\n");
+  // One of the two coffees comes back (line 0, quantity 1).
   loyalty::event ret(program, "order.returned");
-  ret.reset(loyalty::event_id("RET-1001"), at("2026-12-01T10:00:00+01:00"));
+  ret.reset(loyalty::event_id("RET-1"), at("2026-12-01T10:00:00+01:00"));
   ret.set_original(loyalty::event_id("INV-1001"));
   ret.add_returned_line(0, 1);
-  handle(ret, at("2026-12-01T10:00:00+01:00"));
-  balances();
+  print_decision(program, "order.returned RET-1",
+                 eng.process(alice, ret, at("2026-12-01T10:00:00+01:00"), options));
+  print_balances(eng, alice);
 
-  fmt::print("return window closed:\n");
+  // The return window closes: the base points become spendable.
   loyalty::event closed(program, "order.return_window_closed");
-  closed.reset(loyalty::event_id("INV-1001/closed"), at("2026-12-29T00:00:00+01:00"));
+  closed.reset(loyalty::event_id("INV-1001/closed"), at("2026-12-12T00:00:00+01:00"));
   closed.set_original(loyalty::event_id("INV-1001"));
-  handle(closed, at("2026-12-29T00:00:00+01:00"));
-  balances();
-  fmt::print("journal: {} entries\n", db.journal(alice_id).size());
+  print_decision(program, "order.return_window_closed",
+                 eng.process(alice, closed, at("2026-12-12T00:00:00+01:00"), options));
+  print_balances(eng, alice);
   return 0;
 }
