@@ -365,6 +365,7 @@ struct engine_decision::scratch {
   std::vector<std::int64_t> staged_units;
   decision ledger_decision;
   std::vector<std::uint16_t> won;  // `first` groups that have awarded in this event
+  std::vector<std::uint8_t> own;   // customer fields the event sets itself
 };
 
 engine_decision::engine_decision() = default;
@@ -424,7 +425,9 @@ class run {
  public:
   run(const program& p, const ledger& l, member& m, engine_decision& out,
       engine_decision::scratch& w, const process_options& opt, timestamp now)
-      : p_(p), l_(l), m_(m), out_(out), w_(w), opt_(opt), now_(now), zone_(p.zone()) {}
+      : own(w.own), p_(p), l_(l), m_(m), out_(out), w_(w), opt_(opt), now_(now), zone_(p.zone()) {
+    own.clear();
+  }
 
   /// Fills the built-in slots of `in` (event.at, previous.*, the profile).
   void fill(expression_input& in, const event_type& t, timestamp at) {
@@ -434,12 +437,21 @@ class run {
     }
     const auto fields = p_.profile_fields();
     for (std::size_t i = 0; i < fields.size(); ++i) {
+      if (i < own.size() && own[i]) continue;  // the event carries its own value
       const value& v = m_.profile[i];
       (void)in.set(fields[i].slot,
                    v.kind() == value_kind::string ? value::of_string(m_.profile_text[i]) : v);
     }
     in.set_now(now_);
   }
+
+  /// Notes which customer fields the event itself set (they win over the member's profile).
+  void note_own(const expression_input& in) {
+    const auto fields = p_.profile_fields();
+    own.assign(fields.size(), 0);
+    for (std::size_t i = 0; i < fields.size(); ++i) own[i] = !in.get(fields[i].slot).is_null();
+  }
+  std::vector<std::uint8_t>& own;
 
   /// A required field that is missing, or nullptr.
   static const field_decl* missing(const expression_input& in, const event_type& t) {
@@ -846,6 +858,25 @@ class run {
       if (!r.message.empty()) out_.messages.push_back({c.rule, r.message});
       return;
     }
+    // A best group's winner was measured against the budget left when it was evaluated; a rule
+    // between its rules may have drawn from the same budget since: measure again.
+    if (r.budget != no_index) {
+      const std::int64_t room = std::max<std::int64_t>(w_.budget_left[r.budget], 0);
+      if (c.units > room) {
+        c.units = p_.budgets()[r.budget].overflow == cap_overflow::reduce ? room : 0;
+        c.limited_by = -2;
+        if (opt_.explain) {
+          for (rule_trace& tr : out_.trace) {
+            if (tr.rule != c.rule) continue;
+            tr.awarded = units_to_decimal(c.units, p_.point_types()[r.point_type].scale);
+            tr.limited_by = -2;
+            if (c.units == 0) tr.outcome = rule_outcome::capped;
+          }
+        }
+        if (c.units == 0) return;
+        split(c.units, p_.point_types()[r.point_type].scale, c.per_line);
+      }
+    }
     const std::uint16_t wallet = r.point_type;
     const int scale = p_.point_types()[wallet].scale;
     timestamp activates = timestamp::min();
@@ -1091,6 +1122,7 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
   }
   expression_input& in = *slot;
   run r(p, ledger_, m, out, w, options, now);
+  r.note_own(in);
   r.fill(in, t, e.at());
   if (const field_decl* f = run::missing(in, t)) {
     out.result = process_result::invalid_event;

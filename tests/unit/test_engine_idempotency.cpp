@@ -344,3 +344,32 @@ TEST_CASE("engine idempotency: refused events change nothing and are not remembe
   same_member(h.m, before);
   CHECK(h.available() == 10 + 10 + 0);  // base 10, capped 10, held 10 pending, drip 0
 }
+
+TEST_CASE("engine host protocol: memory_member_store commits only the version it was given",
+          "[engine]") {
+  harness h(program_text(R"(
+rules:
+  - {id: one, on: ping, award: 1, into: points}
+)"));
+  loyalty::memory_member_store db;
+  CHECK_FALSE(db.load(h.m.customer).has_value());
+  // Two workers load the same (new) customer and each process a different event.
+  loyalty::member a = h.engine.open(h.m.customer);
+  loyalty::member b = h.engine.open(h.m.customer);
+  const auto da = h.engine.process(a, h.make("ping", "P-1", "2026-05-04T10:00:00+02:00"),
+                                   etest::at("2026-05-04T10:00:00+02:00"));
+  const auto db_ = h.engine.process(b, h.make("ping", "P-2", "2026-05-04T10:00:00+02:00"),
+                                    etest::at("2026-05-04T10:00:00+02:00"));
+  REQUIRE(db.commit(a, da.entries, da.read_version));
+  // The second commit is stale: refused, nothing changes; the worker reloads and retries.
+  CHECK_FALSE(db.commit(b, db_.entries, db_.read_version));
+  CHECK(db.journal(h.m.customer).size() == da.entries.size());
+  loyalty::member again = *db.load(h.m.customer);
+  const auto retry = h.engine.process(again, h.make("ping", "P-2", "2026-05-04T10:00:00+02:00"),
+                                      etest::at("2026-05-04T10:00:00+02:00"));
+  REQUIRE(db.commit(again, retry.entries, retry.read_version));
+  const loyalty::member stored = *db.load(h.m.customer);
+  CHECK(h.engine.balance(stored, "points").available == 2);
+  CHECK(stored.version == 2);
+  CHECK(db.journal(h.m.customer).size() == da.entries.size() + retry.entries.size());
+}

@@ -416,3 +416,22 @@ rules:
   CHECK(b.units(r2, "welcome_points") == 10);
   CHECK(b.available() == 10);
 }
+
+TEST_CASE("engine rules: a customer field the event sets wins over the member's profile",
+          "[engine]") {
+  harness h(program_text(R"(
+rules:
+  - id: tiered
+    on: ping
+    award: "if customer.tier == 'gold' then 10 else 1"
+    into: points
+)"));
+  REQUIRE(h.m.set_profile(*h.program, "customer.tier",
+                          value::of_enum(h.program->schema().enum_code("tier", "bronze"))));
+  auto e = h.make("ping", "P-1", "2026-05-04T10:00:00+02:00");
+  REQUIRE(e.set("customer.tier", value::of_enum(h.program->schema().enum_code("tier", "gold"))));
+  CHECK(h.units(h.process(e), "tiered") == 10);
+  // The profile itself is unchanged: the next event without its own value reads bronze.
+  auto e2 = h.make("ping", "P-2", "2026-05-04T11:00:00+02:00");
+  CHECK(h.units(h.process(e2), "tiered") == 1);
+}

@@ -205,3 +205,35 @@ rules:
   CHECK(h.outcome(r, "g2_y") == rule_outcome::awarded);
   CHECK(h.available() == 56);
 }
+
+TEST_CASE("engine stacking: a best group's winner never spends budget another rule took",
+          "[engine]") {
+  harness h(program_text(R"(
+groups:
+  - id: g
+    mode: best
+budgets:
+  - {id: pot, point_type: points, amount: 1000}
+rules:
+  - {id: best1, on: ping, award: 100, into: points, group: g, budget: pot}
+  - {id: other, on: ping, award: 100, into: points, budget: pot}
+  - {id: best2, on: ping, award: 50, into: points, group: g, budget: pot}
+)"));
+  // 100 units left: best1 (100) leads group g when evaluated; `other` then takes all 100; at
+  // the group's last rule best1 is measured again: nothing left, so it awards 0 (reduce).
+  h.budgets = {100};
+  const auto d = ping(h, "P-1", "1");
+  REQUIRE(d.result == process_result::ok);
+  REQUIRE(d.budgets.size() == 1);
+  CHECK(d.budgets[0].units == 100);
+  CHECK(h.units(d, "other") == 100);
+  CHECK(h.units(d, "best1") == 0);
+  CHECK(h.outcome(d, "best1") == rule_outcome::capped);
+  CHECK(h.available() == 100);
+  // With 130 left, best1 is cut to the 30 that `other` leaves.
+  h.budgets = {130};
+  const auto d2 = ping(h, "P-2", "1");
+  CHECK(d2.budgets[0].units == 130);
+  CHECK(h.units(d2, "best1") == 30);
+  CHECK(h.available() == 230);
+}
