@@ -1,6 +1,7 @@
 // The engine: rules of a compiled program applied to events, through the ledger.
 #include "loyalty/engine.hpp"
 
+#include "hash_util.hpp"
 #include "loyalty/allocate.hpp"
 
 #include <fmt/format.h>
@@ -12,29 +13,17 @@ namespace loyalty {
 
 namespace {
 
-constexpr std::uint64_t mix(std::uint64_t x) noexcept {
-  x ^= x >> 30;
-  x *= 0xBF58476D1CE4E5B9ULL;
-  x ^= x >> 27;
-  x *= 0x94D049BB133111EBULL;
-  x ^= x >> 31;
-  return x;
-}
+using internal::mix64;
+using internal::text_key;
 
 /// The id of the k-th operation rule `key` makes for event `event` (k: 0 earn, 1 return,
 /// 2 activation). No strings: the rule's key was hashed when the program loaded.
 id128 op_id(id128 event, std::uint64_t key, std::uint64_t k) noexcept {
-  const std::uint64_t a = mix(event.high ^ mix(key + 0x9E3779B97F4A7C15ULL * (k + 1)));
-  const std::uint64_t b = mix(event.low ^ mix(a ^ key ^ (k << 56) ^ 0x5851F42D4C957F2DULL));
+  const std::uint64_t a = mix64(event.high ^ mix64(key + 0x9E3779B97F4A7C15ULL * (k + 1)));
+  const std::uint64_t b = mix64(event.low ^ mix64(a ^ key ^ (k << 56) ^ 0x5851F42D4C957F2DULL));
   id128 id{a, b};
   if (!id.valid()) id.low ^= 1;
   return id;
-}
-
-std::uint64_t text_key(std::string_view s) noexcept {
-  std::uint64_t h = 0xCBF29CE484222325ULL;
-  for (const char c : s) h = (h ^ static_cast<std::uint8_t>(c)) * 0x100000001B3ULL;
-  return mix(h);
 }
 
 /// The number of the period of `unit` that `date` falls in: equal numbers, same period.
@@ -123,7 +112,7 @@ id128 event_id(std::string_view text) noexcept {
 bool id_set::contains(id128 id) const noexcept {
   if (slots_.empty() || !id.valid()) return false;
   const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = static_cast<std::size_t>(mix(id.low ^ id.high)) & mask;;
+  for (std::size_t i = static_cast<std::size_t>(mix64(id.low ^ id.high)) & mask;;
        i = (i + 1) & mask) {
     const id128& s = slots_[i];
     if (s == id) return true;
@@ -142,7 +131,7 @@ bool id_set::insert(id128 id) {
     }
   }
   const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = static_cast<std::size_t>(mix(id.low ^ id.high)) & mask;;
+  for (std::size_t i = static_cast<std::size_t>(mix64(id.low ^ id.high)) & mask;;
        i = (i + 1) & mask) {
     id128& s = slots_[i];
     if (s == id) return false;

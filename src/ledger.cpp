@@ -2,6 +2,8 @@
 // changes a state only by applying entries. Replaying a journal is applying it.
 #include "loyalty/ledger.hpp"
 
+#include "hash_util.hpp"
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -15,15 +17,7 @@ namespace loyalty {
 
 namespace {
 
-// splitmix64's finalizer: a good 64-bit mix, enough for ids derived from distinct inputs.
-constexpr std::uint64_t mix(std::uint64_t x) noexcept {
-  x ^= x >> 30;
-  x *= 0xBF58476D1CE4E5B9ULL;
-  x ^= x >> 27;
-  x *= 0x94D049BB133111EBULL;
-  x ^= x >> 31;
-  return x;
-}
+using internal::mix64;
 
 /// Two independent 64-bit FNV-1a-then-mix streams over length-prefixed parts.
 struct hasher {
@@ -41,7 +35,7 @@ struct hasher {
     for (const char c : s) byte(static_cast<std::uint8_t>(c));
   }
   id128 finish() const noexcept {
-    id128 id{mix(a), mix(b ^ 0x5851F42D4C957F2DULL)};
+    id128 id{mix64(a), mix64(b ^ 0x5851F42D4C957F2DULL)};
     if (!id.valid()) id.low ^= 1;  // the reserved values are never produced
     return id;
   }

@@ -6,6 +6,7 @@
 #include <array>
 #include <utility>
 
+#include "hash_util.hpp"
 #include "text_util.hpp"
 #include "wallet_reader.hpp"
 
@@ -18,12 +19,7 @@ using internal::raw_node;
 
 namespace {
 
-template <typename E, std::size_t N>
-std::array<std::pair<std::string_view, E>, N> named(const std::array<E, N>& values) {
-  std::array<std::pair<std::string_view, E>, N> out{};
-  for (std::size_t i = 0; i < N; ++i) out[i] = {to_string(values[i]), values[i]};
-  return out;
-}
+using internal::named;
 
 const auto basis_choices = named(std::array{rounding_basis::order, rounding_basis::line});
 const auto period_choices =
@@ -86,17 +82,6 @@ bool repeated_id(internal::schema_reader& reader, const raw_node& item, std::str
   }
   seen.emplace_back(id->text, id->span.line);
   return false;
-}
-
-/// 64-bit FNV-1a then a splitmix finaliser: the rule's key, stable across program versions.
-std::uint64_t stable_key(std::string_view id) {
-  std::uint64_t h = 0xCBF29CE484222325ULL;
-  for (const char c : id) h = (h ^ static_cast<std::uint8_t>(c)) * 0x100000001B3ULL;
-  h ^= h >> 30;
-  h *= 0xBF58476D1CE4E5B9ULL;
-  h ^= h >> 27;
-  h *= 0x94D049BB133111EBULL;
-  return h ^ (h >> 31);
 }
 
 /// "HH:MM" or "HH:MM:SS" as a time of day; "24:00" is the end of the day.
@@ -784,7 +769,7 @@ std::optional<earning_rule> rules_builder::rule(const raw_node& node, std::size_
   bool ok = id.has_value();
   if (id) {
     r.id = *id;
-    r.key = stable_key(*id);
+    r.key = internal::text_key(*id);
   }
   const std::optional<std::uint16_t> type =
       on ? trigger(*on, fmt::format("'on' of {}", what)) : std::nullopt;

@@ -9,6 +9,7 @@
 // one pass finds every problem.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -83,6 +84,15 @@ class map_reader {
 /// returns how many to read.
 std::size_t bounded_size(schema_reader& reader, const raw_node& node, std::size_t max_items,
                          std::string_view what);
+
+/// Choices for schema_reader::choice() named by the enum's own to_string(), so that every name
+/// lives in one place: named(std::array{cap_scope::event, cap_scope::customer}).
+template <typename E, std::size_t N>
+std::array<std::pair<std::string_view, E>, N> named(const std::array<E, N>& values) {
+  std::array<std::pair<std::string_view, E>, N> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i] = {to_string(values[i]), values[i]};
+  return out;
+}
 
 template <typename E>
 std::optional<E> schema_reader::choice(const raw_node* node, std::string_view what,

@@ -18,14 +18,6 @@ namespace {
 /// The longest `min_validity` and `refund_min_validity`: as many days as the longest period.
 constexpr duration max_validity = duration::days(calendar_period::max_days);
 
-/// Choices named by the enums' own to_string(), so that every name lives in one place.
-template <typename E, std::size_t N>
-std::array<std::pair<std::string_view, E>, N> named(const std::array<E, N>& values) {
-  std::array<std::pair<std::string_view, E>, N> out{};
-  for (std::size_t i = 0; i < N; ++i) out[i] = {to_string(values[i]), values[i]};
-  return out;
-}
-
 const auto policy_choices = named(std::array{expiry_kind::never, expiry_kind::after,
                                              expiry_kind::fixed_dates, expiry_kind::inactivity});
 const auto clock_choices = named(std::array{clock_start::earn, clock_start::activation});
