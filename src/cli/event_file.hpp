@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,7 @@ struct raw_event {
   std::string_view at;        ///< ISO 8601: with an offset or Z, or local time in the program zone
   std::string_view original;  ///< refers_to / returns: the id of the earlier event
   std::vector<raw_field> fields;
+  std::string_view lines_name;  ///< the key of the lines list ("lines"), when it has lines
   /// Line i's fields: line_fields[line_begin[i], line_begin[i + 1]) (line_begin has one entry
   /// per line plus a final end).
   std::vector<std::uint32_t> line_begin;
@@ -61,10 +63,38 @@ enum class event_format { jsonl, csv };
 /// The format of a file by its name: .csv is CSV, anything else JSON Lines.
 event_format format_of(std::string_view path) noexcept;
 
-/// Reads every event of a file. On a malformed record, stops and sets `error` to
-/// "PATH:LINE: message". The events' views point into `text`, which must outlive them.
-bool read_events(std::string_view text, event_format format, std::string_view path,
-                 std::vector<raw_event>& out, std::string& error);
+/// Where one event lies in its file, and when it happened.
+struct event_ref {
+  timestamp at;
+  std::uint32_t offset = 0;  ///< first byte of its record (its first row, for CSV)
+  std::uint32_t length = 0;  ///< bytes up to the end of its last row
+  std::uint32_t line = 0;    ///< 1-based line of its first row
+  bool bad_at = false;       ///< `at` is missing or unreadable: the event is rejected
+};
+
+/// An event file held in memory: split into events once, sorted by time, then parsed event by
+/// event (so a million events take a few bytes each until they are processed).
+class event_source {
+ public:
+  /// Takes the whole file text; `path` is for messages.
+  event_source(std::string text, event_format format, std::string path);
+
+  /// Splits the text into events and sorts them by `at` (stable: the file's order between
+  /// events at the same instant); `zone` reads local times. False with `error` ("PATH:LINE:
+  /// message") when the file is malformed (bad JSON, a CSV row with the wrong number of cells).
+  bool index(time_zone zone, std::string& error);
+  const std::vector<event_ref>& events() const noexcept { return refs_; }
+  /// Parses one indexed event. False with `error` on a malformed record.
+  bool parse(const event_ref& r, raw_event& out, std::string& error) const;
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string text_;
+  event_format format_;
+  std::string path_;
+  std::vector<std::string> columns_;  // CSV header
+  std::vector<event_ref> refs_;
+};
 
 /// Parses one JSON object (an event) from `text`; used for `loyalty explain EVENT`.
 bool parse_json_event(std::string_view text, raw_event& out, std::string& error);
@@ -89,7 +119,7 @@ class event_builder {
   /// Fills `out` (an event of the raw event's type, reset and set) or `redeem`. False with
   /// `error` set ("field 'net': '12.345' has more than 2 decimal places") on anything the
   /// program cannot take: an unknown type or field, a value of the wrong type, a bad time.
-  /// The event's text values point into the builder: valid until the next build().
+  /// The event's text values point into `raw`: process it before `raw` changes.
   bool build(const raw_event& raw, kind& what, redeem_request& redeem, std::string& error);
   /// The event made by the last successful build() of a program event.
   const loyalty::event& event() const noexcept { return *current_; }
@@ -100,11 +130,15 @@ class event_builder {
 
  private:
   struct type_info;
+  const type_info& info_of(std::uint16_t type);
+  bool build_lines(const raw_event& raw, const type_info& info, loyalty::event& ev,
+                   std::string& error);
+  bool build_redeem(const raw_event& raw, redeem_request& redeem, std::string& error);
+
   const program& program_;
   std::vector<std::optional<loyalty::event>> events_;  // by type index
   std::vector<std::unique_ptr<type_info>> types_;      // by type index
   std::vector<value> cells_;
-  std::vector<std::string> text_;  // text values of the current event
   loyalty::event* current_ = nullptr;
   timestamp at_;
 };
