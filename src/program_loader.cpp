@@ -36,6 +36,7 @@ class program_builder {
   void point_types(const raw_node* node, program& out);
   std::optional<point_type> one_point_type(const raw_node& node, std::size_t index,
                                            const program& out);
+  std::optional<decimal> unit_value(const raw_node& node, std::string_view what);
   const currency* point_type_currency(const raw_node* node, std::string_view what,
                                       const program& out);
 
@@ -235,6 +236,11 @@ std::optional<point_type> program_builder::one_point_type(const raw_node& node, 
                       t.money->code));
     }
   }
+  if (const raw_node* v = m.optional("value")) t.value = unit_value(*v, what);
+  if (!t.value && t.money != nullptr && !out.currencies_.empty() &&
+      t.money == out.currencies_.front()) {
+    t.value = decimal::from_int(1).value;
+  }
   internal::read_wallet_keys(reader_, m, what, t);
   m.finish();
   if (!id || !rounding || !scale) return std::nullopt;
@@ -243,6 +249,20 @@ std::optional<point_type> program_builder::one_point_type(const raw_node& node, 
   t.rounding = *rounding;
   t.scale = static_cast<int>(*scale);
   return t;
+}
+
+std::optional<decimal> program_builder::unit_value(const raw_node& node, std::string_view what) {
+  const std::optional<std::string> text = reader_.text(&node, fmt::format("'value' of {}", what));
+  if (!text) return std::nullopt;
+  const decimal_result d = decimal::parse(*text);
+  if (!d.ok() || d.value.is_negative() || d.value.scale() > 8) {
+    reader_.sink().report(diag::invalid_integer, node.span,
+                          fmt::format("'value' of {} must be a number from 0 with at most 8 "
+                                      "fractional digits, not '{}'",
+                                      what, internal::printable(*text)));
+    return std::nullopt;
+  }
+  return d.value;
 }
 
 const currency* program_builder::point_type_currency(const raw_node* node, std::string_view what,

@@ -40,6 +40,10 @@ struct point_type {
   int scale = 0;     ///< fractional digits kept for amounts of this type
   rounding_mode rounding = rounding_mode::floor;  ///< how earned amounts are rounded to scale
   const currency* money = nullptr;  ///< the currency for money wallets; nullptr for points
+  /// What one unit of this type is worth in the program's default currency (`value`): for
+  /// liability and cost reports. A money type in the default currency is worth 1 unless set;
+  /// otherwise nullopt (unknown) unless set.
+  std::optional<decimal> value;
 
   // The wallet keys (docs/reference.md#wallet-keys); wallet_policies() hands them to the ledger.
   // Their defaults are those of loyalty::wallet_policy.

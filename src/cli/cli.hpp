@@ -37,5 +37,7 @@ read_status read_file(const std::string& path, std::size_t max_bytes, std::strin
 
 // Subcommands.
 extern const command check_command;
+extern const command simulate_command;
+extern const command diff_command;
 
 }  // namespace loyalty::cli

@@ -89,7 +89,12 @@ class json_reader {
  private:
   char peek() const noexcept { return i_ < s_.size() ? s_[i_] : '\0'; }
   void ws() noexcept {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r')) ++i_;
+    // Line breaks only occur inside one object in a file given whole (loyalty explain EVENT);
+    // JSON Lines are split at line breaks first.
+    while (i_ < s_.size() &&
+           (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r' || s_[i_] == '\n')) {
+      ++i_;
+    }
   }
   bool fail(std::string_view what) {
     error_ = fmt::format("column {}: {}", i_ + 1, what);
@@ -214,7 +219,7 @@ class json_reader {
     }
     const std::size_t start = i_;
     while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != '}' && s_[i_] != ']' && s_[i_] != ' ' &&
-           s_[i_] != '\t' && s_[i_] != '\r') {
+           s_[i_] != '\t' && s_[i_] != '\r' && s_[i_] != '\n') {
       ++i_;
     }
     f.text = s_.substr(start, i_ - start);
@@ -701,6 +706,8 @@ struct event_builder::type_info {
 
 event_builder::event_builder(const program& p)
     : program_(p), events_(p.event_types().size()), types_(p.event_types().size()) {}
+
+event_builder::~event_builder() = default;
 
 id128 event_builder::customer_id(std::string_view customer) noexcept {
   return event_id(customer);

@@ -108,6 +108,9 @@ std::optional<timestamp> parse_instant(std::string_view text, time_zone zone) no
 class event_builder {
  public:
   explicit event_builder(const program& p);
+  ~event_builder();
+  event_builder(const event_builder&) = delete;
+  event_builder& operator=(const event_builder&) = delete;
 
   /// What build() made of a raw event.
   enum class kind : std::uint8_t { program_event, redeem };

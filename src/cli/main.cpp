@@ -1,6 +1,7 @@
 // loyalty: check, test and simulate loyalty programs from the command line.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -17,7 +18,7 @@ namespace loyalty::cli {
 
 namespace {
 
-const std::array<const command*, 1> commands = {&check_command};
+const std::array commands = {&check_command, &simulate_command, &diff_command};
 
 void print_usage(std::FILE* out) {
   fmt::print(out,
@@ -93,7 +94,8 @@ read_status read_file(const std::string& path, std::size_t max_bytes, std::strin
     error = "is a directory";
     return read_status::unreadable;
   }
-  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > max_bytes) {
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > max_bytes) {
     error = fmt::format("source of {} bytes exceeds the limit of {} bytes", size, max_bytes);
     return read_status::too_large;
   }
@@ -104,7 +106,8 @@ read_status read_file(const std::string& path, std::size_t max_bytes, std::strin
   }
   // Read one byte more than allowed, so a file that grew since file_size() is still caught by
   // the loader's own size check.
-  out.assign(max_bytes + 1, '\0');
+  // (Sized by the file when its size is known: an event file's limit is gigabytes.)
+  out.assign(ec ? max_bytes + 1 : std::min<std::size_t>(size, max_bytes) + 1, '\0');
   in.read(out.data(), static_cast<std::streamsize>(out.size()));
   if (in.bad()) {
     error = "read error";

@@ -41,10 +41,10 @@ struct month_row {
   decimal liability_value;  ///< money value of outstanding at the end of the month
   std::int64_t events = 0;
   std::int64_t orders = 0;
-  decimal revenue;                     ///< order value of the month's orders
-  std::int64_t active_customers = 0;   ///< customers with an order in the month
-  std::int64_t new_customers = 0;      ///< customers whose first order is in the month
-  std::int64_t retained_customers = 0; ///< active in the previous month and in this one
+  decimal revenue;                      ///< order value of the month's orders
+  std::int64_t active_customers = 0;    ///< customers with an order in the month
+  std::int64_t new_customers = 0;       ///< customers whose first order is in the month
+  std::int64_t retained_customers = 0;  ///< active in the previous month and in this one
   /// retained / active in the previous month, 4 places; null (has_retention false) in the
   /// first month or after a month without active customers.
   bool has_retention = false;
@@ -77,20 +77,20 @@ struct report {
   std::string first_event;  ///< ISO 8601 local times of the first and last event
   std::string last_event;
 
-  std::int64_t customers = 0;  ///< distinct customers in the events
-  std::int64_t events = 0;     ///< read from the file
-  std::int64_t processed = 0;  ///< processed with result ok
-  std::int64_t duplicates = 0; ///< recognised as already processed (retries)
-  std::int64_t rejected = 0;   ///< refused by the program (invalid, unknown original, ...)
+  std::int64_t customers = 0;   ///< distinct customers in the events
+  std::int64_t events = 0;      ///< read from the file
+  std::int64_t processed = 0;   ///< processed with result ok
+  std::int64_t duplicates = 0;  ///< recognised as already processed (retries)
+  std::int64_t rejected = 0;    ///< refused by the program (invalid, unknown original, ...)
   std::vector<std::string> rejected_samples;  ///< the first few reasons, with the file line
   std::vector<event_type_count> event_types;  ///< events per type, in program order
 
-  std::int64_t orders = 0;             ///< events of types with lines that return nothing
-  std::int64_t ordering_customers = 0; ///< customers with at least one order
-  decimal revenue;                     ///< sum of order values
-  decimal average_order_value;         ///< revenue / orders, 2 places
-  decimal purchase_frequency;          ///< orders / ordering customers, 2 places
-  std::int64_t redemptions = 0;        ///< loyalty.redeem events that spent
+  std::int64_t orders = 0;               ///< events of types with lines that return nothing
+  std::int64_t ordering_customers = 0;   ///< customers with at least one order
+  decimal revenue;                       ///< sum of order values
+  decimal average_order_value;           ///< revenue / orders, 2 places
+  decimal purchase_frequency;            ///< orders / ordering customers, 2 places
+  std::int64_t redemptions = 0;          ///< loyalty.redeem events that spent
   std::int64_t redemptions_refused = 0;  ///< ... refused (not enough available)
 
   decimal liability_value;  ///< sum of point_summary::outstanding_value
