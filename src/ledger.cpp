@@ -145,14 +145,22 @@ void id_index::grow() {
   }
 }
 
-bool id_index::insert(id128 id, id_record record) {
+id_record* id_index::emplace(id128 id) {
   if (entries_.size() >= 0xFFFF'FFF0U) throw std::length_error("id_index: too many ids");
   if ((entries_.size() + 1) * 2 > slots_.size()) grow();
   const std::uint64_t hash = id_hash(id);
   const std::size_t i = slot_of(id, hash);
-  if (slots_[i] != 0) return false;
-  entries_.push_back({id, std::move(record)});
+  if (slots_[i] != 0) return nullptr;
+  entry& added = entries_.emplace_back();
+  added.id = id;
   slots_[i] = tag_of(hash) | entries_.size();
+  return &added.record;
+}
+
+bool id_index::insert(id128 id, id_record&& record) {
+  id_record* added = emplace(id);
+  if (added == nullptr) return false;
+  *added = std::move(record);
   return true;
 }
 
@@ -453,19 +461,18 @@ entry_kind entry_of(op_kind k) noexcept {
 /// through expires_at() and spendable(), never their fields, so a lapse is seen at once.
 class decider {
  public:
+  /// Decides into `out`, whose entries' memory is reused: a decision decided into again and
+  /// again allocates nothing for the common operations.
   decider(const std::vector<wallet_policy>& policies, const customer_state& s, timestamp now,
-          decision&& reuse = decision{})
-      : policies_(policies), s_(s), now_(now), d_(std::move(reuse)) {
+          decision& out)
+      : policies_(policies), s_(s), now_(now), d_(out) {
     d_.entries.clear();  // keeps its capacity: a reused decision allocates nothing
     d_.result = ledger_result::ok;
     d_.units = 0;
     d_.read_version = s.version;
   }
 
-  decision finish(ledger_result r) {
-    d_.result = r;
-    return std::move(d_);
-  }
+  void finish(ledger_result r) noexcept { d_.result = r; }
 
   journal_entry& add(entry_kind kind, id128 id, const ledger_op& op) {
     journal_entry& e = d_.entries.emplace_back();
@@ -479,18 +486,17 @@ class decider {
 
   /// Success: the op's own entry is the last one; it may reset the inactivity clock (a credit
   /// when it makes a new lot).
-  decision succeed(const ledger_op& op, std::int64_t units, bool credits = false) {
+  void succeed(const ledger_op& op, std::int64_t units, bool credits = false) {
     mark_activity(d_.entries.back(), op.kind, credits);
-    decision out = finish(ledger_result::ok);
-    out.units = units;
-    return out;
+    d_.result = ledger_result::ok;
+    d_.units = units;
   }
 
   /// A state-dependent failure: recorded, so the id stays failed.
-  decision fail(const ledger_op& op, ledger_result r) {
+  void fail(const ledger_op& op, ledger_result r) {
     journal_entry& e = add(entry_kind::failed, op.id, op);
     e.result = r;
-    return finish(r);
+    finish(r);
   }
 
   /// `l`'s expires_at as this decision sees it.
@@ -545,7 +551,7 @@ class decider {
   /// unheld units; returns the units they take from what was available (pending lots' units
   /// never were).
   std::int64_t expire(std::uint16_t wallet) {
-    lapse(wallet);
+    if (policies_[wallet].expiry.kind == expiry_kind::inactivity) lapse(wallet);
     const wallet_state& w = s_.wallets[wallet];
     const bool sorted_by_expiry =
         policies_[wallet].order == consumption_order::soonest_expiring_first;
@@ -633,7 +639,7 @@ class decider {
   const std::vector<wallet_policy>& policies_;
   const customer_state& s_;
   timestamp now_;
-  decision d_;
+  decision& d_;
 };
 
 /// The expires_at of a new lot credited at `now` (pending while activates_at > now): the op's
@@ -684,24 +690,21 @@ std::int64_t sum(const std::vector<lot_part>& parts) noexcept {
 }  // namespace
 
 decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp now) const {
-  return decide(s, op, now, decision{});
+  decision out;
+  decide(s, op, now, out);
+  return out;
 }
 
 void ledger::decide(const customer_state& s, const ledger_op& op, timestamp now,
                     decision& out) const {
-  out = decide(s, op, now, std::move(out));
-}
-
-decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp now,
-                        decision&& reuse) const {
-  decider d(wallets_, s, now, std::move(reuse));
+  decider d(wallets_, s, now, out);
   if (!op.id.valid()) return d.finish(ledger_result::invalid_id);
   if (const id_record* known = s.ids.find(op.id)) {
     const id_record& r = *known;
     if (r.result != ledger_result::ok) return d.finish(ledger_result::id_already_failed);
-    decision out = d.finish(compare_body(r.op, op));
+    d.finish(compare_body(r.op, op));
     if (out.result == ledger_result::exists) out.units = r.units;
-    return out;
+    return;
   }
   if (op.kind == op_kind::transfer) return d.finish(ledger_result::invalid_operation);
   if (op.wallet >= wallets_.size()) return d.finish(ledger_result::unknown_wallet);
@@ -894,13 +897,13 @@ id128 transfer_lot_id(id128 transfer, std::size_t k) noexcept {
 
 transfer_decision ledger::decide_transfer(const customer_state& from, const customer_state& to,
                                           const ledger_op& op, timestamp now) const {
-  decider sender(wallets_, from, now);
-  decider receiver(wallets_, to, now);
   transfer_decision out;
+  decider sender(wallets_, from, now, out.from);
+  decider receiver(wallets_, to, now, out.to);
   const auto done = [&](ledger_result r) {
     out.result = r;
-    out.from = sender.finish(r);
-    out.to = receiver.finish(r);
+    sender.finish(r);
+    receiver.finish(r);
     return std::move(out);
   };
   if (!op.id.valid()) return done(ledger_result::invalid_id);
@@ -928,14 +931,14 @@ transfer_decision ledger::decide_transfer(const customer_state& from, const cust
   const std::int64_t expiring = sender.expire(op.wallet);
   if (sender.available(op.wallet, expiring) < units) {
     out.result = ledger_result::insufficient_balance;
-    out.from = sender.fail(op, ledger_result::insufficient_balance);
-    out.to = receiver.finish(ledger_result::insufficient_balance);
+    sender.fail(op, ledger_result::insufficient_balance);
+    receiver.finish(ledger_result::insufficient_balance);
     return out;
   }
   if (units > credit_room(to.wallets[op.wallet].totals)) {
     out.result = ledger_result::overflow;
-    out.from = sender.fail(op, ledger_result::overflow);
-    out.to = receiver.finish(ledger_result::overflow);
+    sender.fail(op, ledger_result::overflow);
+    receiver.finish(ledger_result::overflow);
     return out;
   }
   journal_entry& e = sender.add(entry_kind::transfer_out, op.id, op);
@@ -962,7 +965,8 @@ transfer_decision ledger::decide_transfer(const customer_state& from, const cust
 }
 
 decision ledger::advance(const customer_state& s, timestamp now) const {
-  decider d(wallets_, s, now);
+  decision out;
+  decider d(wallets_, s, now, out);
   for (std::uint16_t wi = 0; wi < wallets_.size(); ++wi) {
     const wallet_state& w = s.wallets[wi];
     // An inactive wallet lapses first: its pending lots then expire as pending, unactivated.
@@ -1011,7 +1015,8 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
   }
   // Expiry last; units that a timed-out hold released above expire now too (d.release()).
   for (std::uint16_t wi = 0; wi < wallets_.size(); ++wi) d.expire(wi);
-  return d.finish(ledger_result::ok);
+  d.finish(ledger_result::ok);
+  return out;
 }
 
 // --- applying ----------------------------------------------------------------------------------
@@ -1098,7 +1103,10 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
   balances& t = w.totals;
   const consumption_order order = wallets_[wi].order;
   ++s.version;
-  id_record record{e.op, ledger_result::ok, e.units, {}, 0};
+  // What the id settles; recorded in place at the end (ledger-made entries record nothing).
+  ledger_result record_result = ledger_result::ok;
+  std::int64_t record_units = e.units;
+  const std::vector<lot_part>* record_parts = nullptr;
   if (e.marks_activity && e.kind != entry_kind::failed) {
     w.last_activity = e.at;
     w.lapses_at = e.lapses_at;
@@ -1106,8 +1114,8 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
 
   switch (e.kind) {
     case entry_kind::failed:
-      record.result = e.result;
-      record.units = 0;
+      record_result = e.result;
+      record_units = 0;
       break;
     case entry_kind::earn:
     case entry_kind::adjust:
@@ -1117,7 +1125,7 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
           t.available -= p.units;
         }
         t.reversed += e.units;
-        record.units = -e.units;
+        record_units = -e.units;
         break;
       } else {
         lot l;
@@ -1160,7 +1168,7 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       for (const lot_part& p : e.parts) require_lot(w, p.lot).remaining -= p.units;
       t.available -= e.units;
       t.spent += e.units;
-      record.parts = e.parts;
+      record_parts = &e.parts;
       break;
     case entry_kind::transfer_out:
       for (const lot_part& p : e.parts) require_lot(w, p.lot).remaining -= p.units;
@@ -1213,7 +1221,7 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       }
       t.spent += e.units;
       w.holds.erase(it);
-      record.parts = e.parts;
+      record_parts = &e.parts;
       break;
     }
     case entry_kind::reverse_earn: {
@@ -1227,7 +1235,7 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       }
       t.reversed += e.units + e.debt_units;
       t.debt += e.debt_units;
-      record.units = e.units + e.debt_units;
+      record_units = e.units + e.debt_units;
       break;
     }
     case entry_kind::refund: {
@@ -1275,7 +1283,12 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
     }
   }
   settle_first_open(w);
-  s.ids.insert(e.id, std::move(record));
+  id_record* record = s.ids.emplace(e.id);
+  if (record == nullptr) throw std::logic_error("ledger journal: an id applied twice");
+  record->op = e.op;
+  record->result = record_result;
+  record->units = record_units;
+  if (record_parts != nullptr) record->parts = *record_parts;
 }
 
 balances ledger::balance(const customer_state& s, std::uint16_t wallet) const {

@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "loyalty/decimal.hpp"
@@ -379,14 +380,17 @@ class chunked_list {
   T& operator[](std::size_t i) noexcept { return chunks_[i / chunk][i % chunk]; }
   const T& operator[](std::size_t i) const noexcept { return chunks_[i / chunk][i % chunk]; }
   T& back() noexcept { return (*this)[size_ - 1]; }
-  void push_back(T value) {
+  template <typename... Args>
+  T& emplace_back(Args&&... args) {
     if (size_ % chunk == 0) {
       chunks_.emplace_back();
       chunks_.back().reserve(chunk);
     }
-    chunks_.back().push_back(std::move(value));
+    T& added = chunks_.back().emplace_back(std::forward<Args>(args)...);
     ++size_;
+    return added;
   }
+  void push_back(T value) { emplace_back(std::move(value)); }
 
   class const_iterator {
    public:
@@ -431,7 +435,10 @@ class id_index {
   id_record* find(id128 id) noexcept;
   bool contains(id128 id) const noexcept { return find(id) != nullptr; }
   /// Adds `id` with `record`; false, changing nothing, when `id` is there already.
-  bool insert(id128 id, id_record record);
+  bool insert(id128 id, id_record&& record);
+  /// Adds `id` with a default record and returns it to be filled in place; nullptr, changing
+  /// nothing, when `id` is there already.
+  id_record* emplace(id128 id);
   std::size_t size() const noexcept { return entries_.size(); }
   bool empty() const noexcept { return entries_.empty(); }
   /// Every id and record, in the order they were added.
@@ -529,8 +536,6 @@ class ledger {
   std::string check(const customer_state& state) const;
 
  private:
-  decision decide(const customer_state& state, const ledger_op& op, timestamp now,
-                  decision&& reuse) const;
   std::vector<wallet_policy> wallets_;
 };
 
