@@ -49,6 +49,9 @@ std::int64_t period_number(cap_period p, civil_date date) noexcept {
 
 /// The awards of one event are credited as lots; lot k's earn id is op_id(event, lot_key + k, 0).
 constexpr std::uint64_t lot_key = 0x4C4F'5400'0000'0000ULL;
+/// An event that resets wallet w's inactivity clock records it with op_id(event,
+/// activity_key + w, 3).
+constexpr std::uint64_t activity_key = 0x4143'5400'0000'0000ULL;
 
 template <typename Local>
 bool in_window(const time_window& w, timestamp at, Local&& local) noexcept {
@@ -389,7 +392,18 @@ struct internal::engine_tables {
   std::vector<std::uint32_t> first_when;        // per rule: index of its first when clause
   std::vector<std::uint32_t> first_where;
 
+  /// Per event type: the wallets (inactivity policies) whose clock an event of the type resets.
+  std::vector<std::vector<std::uint16_t>> activity;
+
   explicit engine_tables(const loyalty::program& p) {
+    activity.resize(p.event_types().size());
+    for (std::size_t w = 0; w < p.point_types().size(); ++w) {
+      const point_type& pt = p.point_types()[w];
+      if (pt.expiry.kind != expiry_kind::inactivity) continue;
+      for (const std::uint16_t t : pt.reset_on_events) {
+        if (t < activity.size()) activity[t].push_back(static_cast<std::uint16_t>(w));
+      }
+    }
     for (const earning_rule& r : p.rules()) {
       first_when.push_back(static_cast<std::uint32_t>(tests.size()));
       for (const clause& c : r.when) tests.push_back(internal::expr::slot_test_of(*c.expression));
@@ -1399,6 +1413,15 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
     record = &o;
   }
   r.rules(t, in, e.id(), e.at(), record);
+  // Activity: the wallets whose inactivity clock this type of event resets (`reset_on`), unless
+  // this decision (an earn, say) has already restarted it now.
+  for (const std::uint16_t wallet : tables_->activity[e.type()]) {
+    if (m.ledger.wallets[wallet].last_activity == now) continue;
+    const ledger_op op =
+        ledger_op::record_activity(op_id(e.id(), activity_key + wallet, 3), wallet);
+    ledger_.decide(m.ledger, op, now, w.ledger_decision);
+    r.append(w.ledger_decision);
+  }
   m.events.insert(e.id());
   ++m.event_counts[e.type()];
   ++m.version;

@@ -1052,6 +1052,41 @@ lot& require_lot(wallet_state& w, id128 id) {
   return *l;
 }
 
+// The invariants, asserted on every entry applied (always on: a journal that breaks one is
+// corrupt, and booking it would make a balance silently wrong). apply() throws std::logic_error;
+// the state is then half-applied and must be discarded, as after any failed load.
+void ensure(bool holds, const char* what) {
+  if (!holds) throw std::logic_error(std::string("ledger invariant violated: ") + what);
+}
+
+/// A lot after a change: 0 <= held <= remaining <= amount.
+void ensure_lot(const lot& l) {
+  ensure(l.held >= 0 && l.held <= l.remaining && l.remaining <= l.amount,
+         "a lot's held <= remaining <= amount, none negative");
+}
+
+/// Takes `units` (>= 0) out of a lot's remaining (spent, expired, reversed, given away).
+void take_units(lot& l, std::int64_t units) {
+  ensure(units >= 0, "a part of a debit is not negative");
+  l.remaining -= units;
+  ensure_lot(l);
+}
+
+/// A wallet after an entry: no balance negative, and what it was credited less what left it is
+/// what its lots hold (the balance equation of docs/ledger.md, on the totals: O(1)).
+void ensure_wallet(const wallet_state& w) {
+  const balances& t = w.totals;
+  ensure(t.available >= 0 && t.pending >= 0 && t.held >= 0 && t.debt >= 0 && t.earned >= 0 &&
+             t.spent >= 0 && t.expired >= 0 && t.reversed >= 0 && t.transferred_in >= 0 &&
+             t.transferred_out >= 0,
+         "no balance is negative");
+  ensure(t.earned + t.transferred_in - t.spent - t.expired - t.reversed - t.transferred_out +
+                 t.debt ==
+             t.available + t.held + t.pending,
+         "earned + transferred in - spent - expired - reversed - transferred out + debt = "
+         "available + held + pending");
+}
+
 /// Gives `l` a new expires_at and moves it to its place in the wallet's order.
 void set_expiry(wallet_state& w, consumption_order order, lot& l, timestamp expires_at) {
   if (l.expires_at == expires_at) return;
@@ -1093,7 +1128,20 @@ bool ledger::apply(customer_state& from, customer_state& to, const transfer_deci
   return true;
 }
 
+namespace {
+void apply_entry(const std::vector<wallet_policy>& policies, customer_state& s,
+                 const journal_entry& e);
+}  // namespace
+
 void ledger::apply(customer_state& s, const journal_entry& e) const {
+  apply_entry(wallets_, s, e);
+  ensure_wallet(s.wallets[e.op.wallet]);
+}
+
+namespace {
+
+void apply_entry(const std::vector<wallet_policy>& policies, customer_state& s,
+                 const journal_entry& e) {
   if (e.sequence != s.version + 1) {
     throw std::logic_error("ledger journal: entries out of sequence");
   }
@@ -1101,7 +1149,7 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
   if (wi >= s.wallets.size()) throw std::logic_error("ledger journal: unknown wallet");
   wallet_state& w = s.wallets[wi];
   balances& t = w.totals;
-  const consumption_order order = wallets_[wi].order;
+  const consumption_order order = policies[wi].order;
   ++s.version;
   // What the id settles; recorded in place at the end (ledger-made entries record nothing).
   ledger_result record_result = ledger_result::ok;
@@ -1120,8 +1168,9 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
     case entry_kind::earn:
     case entry_kind::adjust:
       if (e.kind == entry_kind::adjust && !e.parts.empty()) {  // a debit adjustment
+        ensure(sum(e.parts) == e.units, "a debit's parts add up to it");
         for (const lot_part& p : e.parts) {
-          require_lot(w, p.lot).remaining -= p.units;
+          take_units(require_lot(w, p.lot), p.units);
           t.available -= p.units;
         }
         t.reversed += e.units;
@@ -1138,6 +1187,8 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
         l.expires_at = e.expires_at;
         l.source_event = e.op.source_event;
         l.source_rule = e.op.source_rule;
+        ensure(e.units > 0, "a credit is positive");
+        ensure_lot(l);
         t.earned += e.units;
         t.debt -= e.debt_units;
         (l.pending ? t.pending : t.available) += l.remaining;
@@ -1149,7 +1200,7 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       l.pending = false;
       l.activates_at = e.at;
       t.pending -= l.remaining;
-      l.remaining -= e.debt_units;
+      take_units(l, e.debt_units);
       t.debt -= e.debt_units;
       t.available += l.remaining;
       set_expiry(w, order, l, e.expires_at);  // clock_starts: activation
@@ -1165,13 +1216,15 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       break;
     }
     case entry_kind::redeem:
-      for (const lot_part& p : e.parts) require_lot(w, p.lot).remaining -= p.units;
+      ensure(sum(e.parts) == e.units, "a debit's parts add up to it");
+      for (const lot_part& p : e.parts) take_units(require_lot(w, p.lot), p.units);
       t.available -= e.units;
       t.spent += e.units;
       record_parts = &e.parts;
       break;
     case entry_kind::transfer_out:
-      for (const lot_part& p : e.parts) require_lot(w, p.lot).remaining -= p.units;
+      ensure(sum(e.parts) == e.units, "a debit's parts add up to it");
+      for (const lot_part& p : e.parts) take_units(require_lot(w, p.lot), p.units);
       t.available -= e.units;
       t.transferred_out += e.units;
       break;
@@ -1197,7 +1250,13 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       h.parts = e.parts;
       h.deadline = e.op.deadline;
       h.on_timeout = e.op.on_timeout;
-      for (const lot_part& p : e.parts) require_lot(w, p.lot).held += p.units;
+      ensure(sum(e.parts) == e.units, "a hold's parts add up to it");
+      for (const lot_part& p : e.parts) {
+        ensure(p.units >= 0, "a part of a hold is not negative");
+        lot& l = require_lot(w, p.lot);
+        l.held += p.units;
+        ensure_lot(l);
+      }
       t.available -= e.units;
       t.held += e.units;
       w.holds.push_back(std::move(h));
@@ -1212,11 +1271,14 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       for (const lot_part& p : it->parts) {
         lot& l = require_lot(w, p.lot);
         l.held -= p.units;
+        ensure_lot(l);
         if (!l.pending) t.available += p.units;
       }
       t.held -= it->amount;
+      ensure(sum(e.parts) == e.units && e.units <= it->amount,
+             "a capture's parts add up to it, within the hold");
       for (const lot_part& p : e.parts) {
-        require_lot(w, p.lot).remaining -= p.units;
+        take_units(require_lot(w, p.lot), p.units);
         t.available -= p.units;
       }
       t.spent += e.units;
@@ -1226,11 +1288,11 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
     }
     case entry_kind::reverse_earn: {
       lot& earned = require_lot(w, e.op.target);
-      const std::optional<std::int64_t> asked = to_units(e.op.amount, wallets_[wi].scale);
+      const std::optional<std::int64_t> asked = to_units(e.op.amount, policies[wi].scale);
       earned.returned += asked.value_or(0);
       for (const lot_part& p : e.parts) {
         lot& l = require_lot(w, p.lot);
-        l.remaining -= p.units;
+        take_units(l, p.units);
         (l.pending ? t.pending : t.available) -= p.units;
       }
       t.reversed += e.units + e.debt_units;
@@ -1240,8 +1302,10 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
     }
     case entry_kind::refund: {
       for (const lot_part& p : e.parts) {
+        ensure(p.units >= 0, "a part of a refund is not negative");
         lot& l = require_lot(w, p.lot);
         l.remaining += p.units;
+        ensure_lot(l);
         t.available += p.units;
         reopen(w, l);
       }
@@ -1275,7 +1339,7 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       return;  // ledger-made: no id record
     case entry_kind::expire: {
       lot& l = require_lot(w, e.op.target);
-      l.remaining -= e.units;
+      take_units(l, e.units);
       (l.pending ? t.pending : t.available) -= e.units;
       t.expired += e.units;
       settle_first_open(w);
@@ -1290,6 +1354,8 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
   record->units = record_units;
   if (record_parts != nullptr) record->parts = *record_parts;
 }
+
+}  // namespace
 
 balances ledger::balance(const customer_state& s, std::uint16_t wallet) const {
   if (wallet >= s.wallets.size()) return {};

@@ -181,11 +181,20 @@ std::optional<std::vector<month_day>> read_dates(schema_reader& r, const raw_nod
 }
 
 std::optional<op_kind_set> read_reset_on(schema_reader& r, const raw_node& node,
-                                         std::string_view what) {
+                                         std::string_view what,
+                                         std::vector<const raw_node*>* event_names) {
   if (!r.expect(node, node_kind::sequence, what)) return std::nullopt;
   bool ok = true;
   op_kind_set set;
   for (const raw_node& item : node.children) {
+    // A name that is no operation may be an event type: the program's events are declared
+    // later in the file, so the caller resolves it once they are known.
+    if (event_names != nullptr && item.is_scalar() &&
+        std::none_of(op_choices.begin(), op_choices.end(),
+                     [&](const auto& c) { return c.first == item.text; })) {
+      event_names->push_back(&item);
+      continue;
+    }
     const std::optional<op_kind> k =
         r.choice<op_kind>(&item, fmt::format("an operation in {}", what), op_choices);
     if (!k) {
@@ -224,7 +233,8 @@ struct expiry_keys {
 
 class expiry_reader {
  public:
-  expiry_reader(schema_reader& r, std::string_view owner) : r_(r), owner_(owner) {}
+  expiry_reader(schema_reader& r, std::string_view owner, std::vector<const raw_node*>* event_names)
+      : r_(r), owner_(owner), event_names_(event_names) {}
 
   void read(const raw_node& node, point_type& t);
 
@@ -261,6 +271,7 @@ class expiry_reader {
 
   schema_reader& r_;
   std::string_view owner_;
+  std::vector<const raw_node*>* event_names_;
   std::optional<expiry_kind> kind_;
   bool ok_ = true;
 };
@@ -302,7 +313,7 @@ void expiry_reader::read(const raw_node& node, point_type& t) {
     min_validity = need(read_validity(r_, k.min_validity, what("min_validity")));
   }
   if (wanted(k.reset_on, "reset_on", {inactivity})) {
-    reset_on = need(read_reset_on(r_, *k.reset_on, what("reset_on")));
+    reset_on = need(read_reset_on(r_, *k.reset_on, what("reset_on"), event_names_));
   }
   if (kind_ == after || kind_ == inactivity) require(node, k.period, "period");
   if (kind_ == fixed_dates) require(node, k.dates, "dates");
@@ -326,7 +337,8 @@ void expiry_reader::read(const raw_node& node, point_type& t) {
 
 }  // namespace
 
-void read_wallet_keys(schema_reader& reader, map_reader& m, std::string_view what, point_type& t) {
+void read_wallet_keys(schema_reader& reader, map_reader& m, std::string_view what, point_type& t,
+                      std::vector<const raw_node*>* reset_events) {
   if (const raw_node* n = m.optional("consumption_order")) {
     const auto v = reader.choice<consumption_order>(
         n, fmt::format("'consumption_order' of {}", what), order_choices);
@@ -341,10 +353,11 @@ void read_wallet_keys(schema_reader& reader, map_reader& m, std::string_view wha
     const auto v = read_validity(reader, n, fmt::format("'refund_min_validity' of {}", what));
     if (v) t.refund_min_validity = *v;
   }
-  read_expiry(reader, m.optional("expiry"), what, t);
+  read_expiry(reader, m.optional("expiry"), what, t, reset_events);
 }
 
-void read_expiry(schema_reader& reader, const raw_node* n, std::string_view what, point_type& t) {
+void read_expiry(schema_reader& reader, const raw_node* n, std::string_view what, point_type& t,
+                 std::vector<const raw_node*>* reset_events) {
   if (n != nullptr && n->is_scalar()) {
     // `expiry: never` reads naturally but is not the form: say which one is.
     const bool named_policy = std::any_of(policy_choices.begin(), policy_choices.end(),
@@ -355,7 +368,7 @@ void read_expiry(schema_reader& reader, const raw_node* n, std::string_view what
                     "'{{policy: {}}}', not text",
                     what, named_policy ? std::string_view(n->text) : "never"));
   } else if (n != nullptr) {
-    expiry_reader(reader, what).read(*n, t);
+    expiry_reader(reader, what, reset_events).read(*n, t);
   }
 }
 

@@ -226,7 +226,8 @@ struct ledger_op {
   static ledger_op transfer(id128 id, std::uint16_t wallet, decimal amount,
                             id128 recipient) noexcept;
   /// A resetting event (an order, a login: whatever the program counts as activity) for a
-  /// wallet with an `inactivity` expiry policy. The engine issues it; it moves no units.
+  /// wallet with an `inactivity` expiry policy; it moves no units. The engine issues it for the
+  /// event types the point type's `expiry: reset_on` lists.
   static ledger_op record_activity(id128 id, std::uint16_t wallet) noexcept;
 };
 
