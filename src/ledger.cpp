@@ -1080,11 +1080,11 @@ void ensure_wallet(const wallet_state& w) {
              t.spent >= 0 && t.expired >= 0 && t.reversed >= 0 && t.transferred_in >= 0 &&
              t.transferred_out >= 0,
          "no balance is negative");
-  ensure(t.earned + t.transferred_in - t.spent - t.expired - t.reversed - t.transferred_out +
-                 t.debt ==
-             t.available + t.held + t.pending,
-         "earned + transferred in - spent - expired - reversed - transferred out + debt = "
-         "available + held + pending");
+  ensure(
+      t.earned + t.transferred_in - t.spent - t.expired - t.reversed - t.transferred_out + t.debt ==
+          t.available + t.held + t.pending,
+      "earned + transferred in - spent - expired - reversed - transferred out + debt = "
+      "available + held + pending");
 }
 
 /// Gives `l` a new expires_at and moves it to its place in the wallet's order.
