@@ -194,6 +194,10 @@ std::string_view to_string(timeout_action a) noexcept {
   return "?";
 }
 
+std::string_view to_string(held_expiry h) noexcept {
+  return h == held_expiry::honor ? "honor" : "expire";
+}
+
 std::string_view to_string(op_kind k) noexcept {
   static constexpr std::array<std::string_view, 12> names = {
       "earn",    "activate",     "cancel_pending", "redeem", "reserve",  "capture",
@@ -487,9 +491,38 @@ class decider {
   /// Success: the op's own entry is the last one; it may reset the inactivity clock (a credit
   /// when it makes a new lot).
   void succeed(const ledger_op& op, std::int64_t units, bool credits = false) {
-    mark_activity(d_.entries.back(), op.kind, credits);
+    succeed_at(d_.entries.size() - 1, op, units, credits);
+  }
+  /// The same when the op's own entry is entries[index] (entries it caused come after it).
+  void succeed_at(std::size_t index, const ledger_op& op, std::int64_t units,
+                  bool credits = false) {
+    mark_activity(d_.entries[index], op.kind, credits);
     d_.result = ledger_result::ok;
     d_.units = units;
+  }
+  std::size_t entries() const noexcept { return d_.entries.size(); }
+  journal_entry& entry(std::size_t index) noexcept { return d_.entries[index]; }
+
+  /// After a hold ends at `now` (captured, released): expire entries for the held units it
+  /// gives back whose lot has expired. `captured` are the parts the entry spent.
+  void expire_released(std::uint16_t wallet, const hold& h, const std::vector<lot_part>& captured) {
+    const wallet_state& w = s_.wallets[wallet];
+    for (const lot_part& p : h.parts) {
+      std::int64_t units = p.units;
+      for (const lot_part& c : captured) {
+        if (c.lot == p.lot) units -= c.units;
+      }
+      const lot* l = find_lot(w, p.lot);
+      if (units <= 0 || l == nullptr || !expired(wallet, *l)) continue;
+      ledger_op op;
+      op.kind = op_kind::adjust;
+      op.id = l->id.child(static_cast<std::uint32_t>(s_.version + d_.entries.size() + 1));
+      op.wallet = wallet;
+      op.target = l->id;
+      journal_entry& e = add(entry_kind::expire, op.id, op);
+      e.units = units;
+      e.parts.push_back({l->id, units});
+    }
   }
 
   /// A state-dependent failure: recorded, so the id stays failed.
@@ -803,16 +836,33 @@ void ledger::decide(const customer_state& s, const ledger_op& op, timestamp now,
       if (h->deadline <= now && h->on_timeout != timeout_action::none) {
         return d.fail(op, ledger_result::hold_timed_out);
       }
+      // What a capture may spend: every held unit, or (held_at_expiry: expire) those of lots
+      // still valid now.
+      const bool honor = policy.held_at_expiry == held_expiry::honor;
+      if (op.kind == op_kind::capture && !honor) {
+        std::int64_t valid = 0;
+        for (const lot_part& p : h->parts) {
+          const lot* l = find_lot(w, p.lot);
+          if (l != nullptr && !d.expired(op.wallet, *l)) valid += p.units;
+        }
+        if (units > valid) return d.fail(op, ledger_result::hold_exceeded);
+      }
+      const std::size_t index = d.entries();
       journal_entry& e = d.add(entry_of(op.kind), op.id, op);
       e.units = op.kind == op_kind::capture ? units : 0;
       // parts: what is captured, in the hold's order; the rest is released.
       std::int64_t left = e.units;
       for (const lot_part& p : h->parts) {
+        const lot* l = find_lot(w, p.lot);
+        if (!honor && (l == nullptr || d.expired(op.wallet, *l))) continue;
         const std::int64_t n = std::min(left, p.units);
         if (n > 0) e.parts.push_back({p.lot, n});
         left -= n;
       }
-      return d.succeed(op, e.units);
+      // Released units of lots that have expired expire now, in this decision.
+      const std::vector<lot_part> captured = e.parts;
+      d.expire_released(op.wallet, *h, captured);
+      return d.succeed_at(index, op, units);
     }
     case op_kind::reverse_earn: {
       const lot* l = find_lot(w, op.target);
@@ -985,15 +1035,28 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
       op.id = h->id.child(1);
       op.wallet = wi;
       op.target = h->id;
+      // A capture takes every held unit, or (held_at_expiry: expire) those of lots still
+      // valid; what it does not take is released, so that units of expired lots expire in
+      // this same advance.
+      std::vector<lot_part> captured;
       if (op.kind == op_kind::capture) {
-        op.amount = decimal::from_units(h->amount, wallets_[wi].scale).value;
+        const bool honor = wallets_[wi].held_at_expiry == held_expiry::honor;
+        for (const lot_part& p : h->parts) {
+          const lot* l = find_lot(w, p.lot);
+          if (honor || (l != nullptr && !d.expired(wi, *l))) {
+            captured.push_back(p);
+          } else {
+            d.release({p});
+          }
+        }
+        op.amount = decimal::from_units(sum(captured), wallets_[wi].scale).value;
       } else {
-        d.release(h->parts);  // so that units of expired lots expire in this same advance
+        d.release(h->parts);
       }
       journal_entry& e = d.add(entry_of(op.kind), op.id, op);
       if (op.kind == op_kind::capture) {
-        e.units = h->amount;
-        e.parts = h->parts;
+        e.units = sum(captured);
+        e.parts = std::move(captured);
       }
     }
     // Pending lots whose time has come, in lot order; debt is repaid first.

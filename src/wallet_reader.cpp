@@ -28,6 +28,7 @@ const auto order_choices =
     named(std::array{consumption_order::soonest_expiring_first, consumption_order::fifo});
 const auto return_choices = named(std::array{
     return_policy::only_pending, return_policy::within_balance, return_policy::allow_negative});
+const auto held_choices = named(std::array{held_expiry::expire, held_expiry::honor});
 const auto op_choices = named(
     std::array{op_kind::earn, op_kind::activate, op_kind::cancel_pending, op_kind::redeem,
                op_kind::reserve, op_kind::capture, op_kind::release, op_kind::reverse_earn,
@@ -348,6 +349,11 @@ void read_wallet_keys(schema_reader& reader, map_reader& m, std::string_view wha
     const auto v =
         reader.choice<return_policy>(n, fmt::format("'return_policy' of {}", what), return_choices);
     if (v) t.returns = *v;
+  }
+  if (const raw_node* n = m.optional("held_at_expiry")) {
+    const auto v =
+        reader.choice<held_expiry>(n, fmt::format("'held_at_expiry' of {}", what), held_choices);
+    if (v) t.held_at_expiry = *v;
   }
   if (const raw_node* n = m.optional("refund_min_validity")) {
     const auto v = read_validity(reader, n, fmt::format("'refund_min_validity' of {}", what));

@@ -85,6 +85,17 @@ enum class return_policy : std::uint8_t {
 /// What happens to a hold when its deadline passes (in advance()).
 enum class timeout_action : std::uint8_t { capture, release, none };
 
+/// What becomes of held units whose lot expires while they are held (`held_at_expiry`).
+enum class held_expiry : std::uint8_t {
+  /// They expire with their lot: a capture spends only held units of lots still valid, and the
+  /// held units of expired lots expire when the hold ends (captured, released or timed out). No
+  /// expired unit is ever spent. The default.
+  expire,
+  /// The hold keeps them: a capture spends them although their lot has expired since it was
+  /// reserved (as a card authorisation is honoured); released, they expire.
+  honor,
+};
+
 /// What an operation asks for. Build one with the named constructors.
 enum class op_kind : std::uint8_t {
   earn,             ///< credit a new lot (pending while activates_at > now)
@@ -104,6 +115,7 @@ enum class op_kind : std::uint8_t {
 std::string_view to_string(consumption_order o) noexcept;
 std::string_view to_string(return_policy p) noexcept;
 std::string_view to_string(timeout_action a) noexcept;
+std::string_view to_string(held_expiry h) noexcept;
 std::string_view to_string(op_kind k) noexcept;
 
 /// A set of operation kinds: which operations reset a wallet's inactivity clock.
@@ -134,6 +146,8 @@ struct wallet_policy {
   /// expired (or expires sooner than this) is re-issued as a new lot valid this long (an exact
   /// duration, not calendar days).
   duration refund_min_validity = duration::days(30);
+  /// Held units of a lot that expires while they are held: expire with it, or stay capturable.
+  held_expiry held_at_expiry = held_expiry::expire;
   /// When credits expire: never by default. An earn or credit adjustment without its own
   /// `expires_at` gets expiry_instant(expiry, start, zone); see docs/ledger.md#expiry-policies.
   expiry_policy expiry;

@@ -58,6 +58,7 @@ struct point_type {
   consumption_order order = consumption_order::soonest_expiring_first;  ///< `consumption_order`
   return_policy returns = return_policy::within_balance;                ///< `return_policy`
   duration refund_min_validity = duration::days(30);                    ///< `refund_min_validity`
+  held_expiry held_at_expiry = held_expiry::expire;                     ///< `held_at_expiry`
 
   bool is_money() const noexcept { return money != nullptr; }
 };
