@@ -33,7 +33,7 @@ loyalty_cli_test(test_filter_glob ARGS "test|--filter=*PASSES|failing.test.yaml"
                  STDOUT_REGEX "^PASS  this one passes\n1 passed, 0 failed, 5 not selected by --filter\n$")
 loyalty_cli_test(test_filter_nothing ARGS "test|--filter|no such case|cafe.test.yaml" EXIT 1
                  WORKDIR ${testfiles}
-                 STDOUT_REGEX "^no case name matches --filter 'no such case'\n0 passed, 0 failed, 6 not selected by --filter\n$")
+                 STDOUT_REGEX "^no case name matches --filter 'no such case'\n0 passed, 0 failed, 7 not selected by --filter\n$")
 foreach(name structure names program syntax)
   loyalty_cli_test(test_invalid_${name} ARGS "test|invalid_${name}.test.yaml" EXIT 1
                    WORKDIR ${testfiles} STDOUT_FILE ${expected}/test_invalid_${name}.txt)
@@ -41,7 +41,7 @@ endforeach()
 # A file with errors does not stop the others.
 loyalty_cli_test(test_several_files ARGS "test|invalid_syntax.test.yaml|cafe.test.yaml" EXIT 1
                  WORKDIR ${testfiles}
-                 STDOUT_REGEX "error\\[L0004\\].*\ncafe.test.yaml\nPASS  .*\n6 passed, 0 failed, 1 test file not loaded\n$")
+                 STDOUT_REGEX "error\\[L0004\\].*\ncafe.test.yaml\nPASS  .*\n7 passed, 0 failed, 1 test file not loaded\n$")
 
 # ---- loyalty explain ----------------------------------------------------------------------
 loyalty_cli_test(explain_help ARGS "explain|--help" EXIT 0
