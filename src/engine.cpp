@@ -695,6 +695,25 @@ class run {
     for (std::uint32_t i = 0; i < lines_; ++i) out[i] = w_.parts[i].units();
   }
 
+  /// An award cut after it was split over the lines: the cut comes off the lines that earned
+  /// it, in proportion to what each earned (largest remainder), never onto other lines.
+  void resplit(std::int64_t units, int scale, std::vector<std::int64_t>& per_line) {
+    const std::size_t n = per_line.size();
+    w_.line_exact.resize(n);
+    bool any = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      w_.line_exact[i] = decimal::from_units(std::max<std::int64_t>(per_line[i], 0), 0).value;
+      any = any || per_line[i] > 0;
+    }
+    w_.parts.resize(n);
+    if (!any || allocate(decimal::from_units(units, 0).value, w_.line_exact,
+                         remainder_policy::largest_remainder, w_.parts) != decimal_errc::ok) {
+      split(units, scale, per_line);
+      return;
+    }
+    for (std::size_t i = 0; i < n; ++i) per_line[i] = w_.parts[i].units();
+  }
+
   /// Evaluates the `when` clauses; false with the outcome set when the rule does not fire.
   bool conditions(const std::vector<clause>& cs, candidate& c, rule_trace* trace, bool record) {
     for (std::size_t i = 0; i < cs.size(); ++i) {
@@ -706,14 +725,27 @@ class run {
       if (s != eval_status::ok) {
         c.outcome = rule_outcome::evaluation_error;
         if (trace != nullptr) trace->status = s;
+        if (trace != nullptr && record) rest(cs, i + 1, c, *trace);
         return false;
       }
       if (v.is_null() || !v.as_bool()) {
         c.outcome = rule_outcome::condition_false;
+        if (trace != nullptr && record) rest(cs, i + 1, c, *trace);
         return false;
       }
     }
     return true;
+  }
+
+  /// Explaining: the clauses after the one that decided are evaluated too, so the explanation
+  /// shows every clause's value; they change nothing (the first false or failed clause decides).
+  void rest(const std::vector<clause>& cs, std::size_t from, const candidate& c,
+            rule_trace& trace) const {
+    for (std::size_t i = from; i < cs.size(); ++i) {
+      value v;
+      const eval_status s = test(cs[i], tables_.when(c.rule, i), v);
+      trace.clauses.push_back({static_cast<std::uint16_t>(i), s, v});
+    }
   }
 
   /// A clause's value at the current input: one comparison when it tests a field that is present
@@ -998,7 +1030,7 @@ class run {
           }
         }
         if (c.units == 0) return;
-        split(c.units, p_.point_types()[r.point_type].scale, c.per_line);
+        resplit(c.units, p_.point_types()[r.point_type].scale, c.per_line);
       }
     }
     const std::uint16_t wallet = r.point_type;

@@ -221,8 +221,10 @@ struct clause_trace {
 struct rule_trace {
   std::uint32_t rule = 0;
   rule_outcome outcome = rule_outcome::condition_false;
-  std::vector<clause_trace>
-      clauses;                      ///< the `when` clauses evaluated (they stop at the first false)
+  /// Every `when` clause, in order, with its value. The first one that is not true decides (it
+  /// made the outcome condition_false or evaluation_error); the ones after it are evaluated for
+  /// the explanation only. Empty when the rule stopped before its clauses (outside_window).
+  std::vector<clause_trace> clauses;
   std::uint32_t lines_matched = 0;  ///< per line: lines that passed `where`
   eval_status status = eval_status::ok;
   decimal uncapped;  ///< the award after rounding, before caps and budget

@@ -67,14 +67,14 @@ rules:
     CHECK(clause_values(h.trace_of(r, "three")) == strings{"true", "true", "true"});
     CHECK(h.outcome(r, "three") == rule_outcome::awarded);
   }
-  SECTION("the first false stops the evaluation") {
+  SECTION("the first false decides; the explanation still values every clause") {
     const auto r = ping(h, "1", {.value = "5.00", .flag = 1, .n = 1});
-    CHECK(clause_values(h.trace_of(r, "three")) == strings{"false"});
+    CHECK(clause_values(h.trace_of(r, "three")) == strings{"false", "true", "true"});
     CHECK(h.outcome(r, "three") == rule_outcome::condition_false);
   }
   SECTION("a missing optional field makes a clause null, which does not hold") {
     const auto r = ping(h, "1", {.value = "5.00", .n = 2});
-    CHECK(clause_values(h.trace_of(r, "three")) == strings{"true", "null"});
+    CHECK(clause_values(h.trace_of(r, "three")) == strings{"true", "null", "true"});
     CHECK(h.outcome(r, "three") == rule_outcome::condition_false);
   }
   SECTION("a comparison with a missing value is false, not null") {
