@@ -237,3 +237,39 @@ rules:
   CHECK(h.units(d2, "best1") == 30);
   CHECK(h.available() == 230);
 }
+
+TEST_CASE("engine stacking: a best winner cut by the budget keeps its award on its own lines",
+          "[engine]") {
+  // books_promo (15 for the books line) leads its best group; `mid`, between the group's rules,
+  // takes 10 of the budget's 20, so the winner is cut to 10 when it is credited. The cut comes
+  // off the line that earned it: the toys line never carries any of books_promo.
+  harness h(program_text(R"(
+groups:
+  - {id: promo, mode: best}
+budgets:
+  - {id: spring, point_type: points, amount: 20}
+rules:
+  - {id: books_promo, on: order.completed, per: line, where: "line.category == 'books'",
+     award: 15, into: points, group: promo, budget: spring}
+  - {id: mid, on: order.completed, award: 10, into: points, budget: spring}
+  - {id: toys_promo, on: order.completed, per: line, where: "line.category == 'toys'",
+     award: 5, into: points, group: promo, budget: spring}
+)"));
+  h.budgets = {20};
+  const auto d =
+      h.order("O1", "2026-05-04T10:00:00+02:00",
+              etest::lines().add("B-1", "books", "10.00", 1).add("T-1", "toys", "10.00", 1));
+  REQUIRE(d.result == process_result::ok);
+  CHECK(h.units(d, "books_promo") == 10);
+  CHECK(h.units(d, "mid") == 10);
+  CHECK(h.award_of(d, "toys_promo") == nullptr);
+  CHECK(h.available() == 20);
+  // Returning the toys line takes back mid's share of it (5 of 10, by line value), and nothing of
+  // books_promo.
+  const auto r = h.return_lines("R1", "O1", "2026-05-05T10:00:00+02:00", {{1, 1}});
+  REQUIRE(r.result == process_result::ok);
+  REQUIRE(r.reversals.size() == 1);
+  CHECK(r.reversals[0].rule == h.rule("mid"));
+  CHECK(r.reversals[0].reversed.units() == 5);
+  CHECK(h.available() == 15);
+}
