@@ -370,6 +370,8 @@ engine_decision& engine_decision::operator=(engine_decision&&) noexcept = defaul
 
 void engine_decision::clear() noexcept {
   result = process_result::ok;
+  ledger = ledger_result::ok;
+  amount = decimal();
   detail.clear();
   read_version = 0;
   entries.clear();
@@ -1456,6 +1458,24 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
   }
   m.events.insert(e.id());
   ++m.event_counts[e.type()];
+  ++m.version;
+}
+
+void engine::execute(member& m, const ledger_op& op, timestamp now, engine_decision& out) const {
+  out.clear();
+  out.read_version = m.version;
+  prepare(m);
+  engine_decision::scratch& w = scratch_of(out, *program_);
+  ledger_.decide(m.ledger, op, now, w.ledger_decision);
+  out.ledger = w.ledger_decision.result;
+  if (op.wallet < program_->point_types().size()) {
+    out.amount =
+        units_to_decimal(w.ledger_decision.units, program_->point_types()[op.wallet].scale);
+  }
+  if (w.ledger_decision.entries.empty()) return;
+  out.entries.assign(w.ledger_decision.entries.begin(), w.ledger_decision.entries.end());
+  const bool applied = ledger_.apply(m.ledger, w.ledger_decision);
+  (void)applied;  // decided against this very state: always applies
   ++m.version;
 }
 

@@ -286,6 +286,10 @@ struct engine_decision {
   std::vector<budget_use> budgets;
   std::vector<engine_message> messages;
   std::vector<rule_trace> trace;  ///< with process_options::explain
+  /// execute(): the ledger's result for the operation, and the units it moved (or, for
+  /// `exists`, moved the first time) at the wallet's scale. process() and advance(): ok and 0.
+  ledger_result ledger = ledger_result::ok;
+  decimal amount;
 
   engine_decision();
   ~engine_decision();
@@ -322,6 +326,15 @@ class engine {
   void advance(member& m, timestamp now, const process_options& options,
                engine_decision& out) const;
   engine_decision advance(member& m, timestamp now, const process_options& options = {}) const;
+
+  /// Runs one ledger operation for `m` at `now` (a redemption, a reservation and its capture or
+  /// release, a refund, a manual adjustment): decided against m's ledger, applied to `m`, and
+  /// counted in m's version like any decision, so that a host committing through member_store
+  /// never loses a concurrent update. `out.ledger` is the ledger's result; `out.entries` what
+  /// to persist (a failure that burns the id has its entry too; a validation failure or
+  /// `exists` has none, and leaves m's version alone). Transfers take two members: use the
+  /// ledger's decide_transfer.
+  void execute(member& m, const ledger_op& op, timestamp now, engine_decision& out) const;
 
   /// Balances of point type `point_type` ("points").
   balances balance(const member& m, std::string_view point_type) const;
