@@ -28,6 +28,14 @@ id128 op_id(id128 event, std::uint64_t key, std::uint64_t k) noexcept {
   return id;
 }
 
+/// What tells a retry of an event from another event with the same id: its type (a retry may come
+/// with a later time or other fields; an id reused for another type of event is a host's bug,
+/// such as an order's number used again for its return). Never 0 (the tag of ids recorded
+/// without one, which are not compared).
+std::uint64_t event_tag(std::uint16_t type) noexcept {
+  return std::uint64_t{type} + 1;
+}
+
 /// The number of the period of `unit` that `date` falls in: equal numbers, same period.
 std::int64_t period_number(cap_period p, civil_date date) noexcept {
   switch (p) {
@@ -114,38 +122,45 @@ id128 event_id(std::string_view text) noexcept {
 
 // ---- id_set ---------------------------------------------------------------------------------
 
-bool id_set::contains(id128 id) const noexcept {
-  if (slots_.empty() || !id.valid()) return false;
+std::size_t id_set::find(id128 id) const noexcept {
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = static_cast<std::size_t>(mix64(id.low ^ id.high)) & mask;;
        i = (i + 1) & mask) {
     const id128& s = slots_[i];
-    if (s == id) return true;
-    if (s.high == 0 && s.low == 0) return false;
+    if (s == id || (s.high == 0 && s.low == 0)) return i;
   }
 }
 
-bool id_set::insert(id128 id) {
+bool id_set::contains(id128 id) const noexcept {
+  if (slots_.empty() || !id.valid()) return false;
+  return slots_[find(id)] == id;
+}
+
+std::optional<std::uint64_t> id_set::tag(id128 id) const noexcept {
+  if (slots_.empty() || !id.valid()) return std::nullopt;
+  const std::size_t i = find(id);
+  if (slots_[i] != id) return std::nullopt;
+  return tags_[i];
+}
+
+bool id_set::insert(id128 id, std::uint64_t tag) {
   if (!id.valid()) return false;
   if ((size_ + 1) * 2 > slots_.size()) {
     std::vector<id128> old = std::move(slots_);
+    std::vector<std::uint64_t> old_tags = std::move(tags_);
     slots_.assign(old.empty() ? 16 : old.size() * 2, id128{});
+    tags_.assign(slots_.size(), 0);
     size_ = 0;
-    for (const id128& x : old) {
-      if (x.high != 0 || x.low != 0) insert(x);
+    for (std::size_t k = 0; k < old.size(); ++k) {
+      if (old[k].high != 0 || old[k].low != 0) insert(old[k], old_tags[k]);
     }
   }
-  const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = static_cast<std::size_t>(mix64(id.low ^ id.high)) & mask;;
-       i = (i + 1) & mask) {
-    id128& s = slots_[i];
-    if (s == id) return false;
-    if (s.high == 0 && s.low == 0) {
-      s = id;
-      ++size_;
-      return true;
-    }
-  }
+  const std::size_t i = find(id);
+  if (slots_[i] == id) return false;
+  slots_[i] = id;
+  tags_[i] = tag;
+  ++size_;
+  return true;
 }
 
 std::vector<id128> id_set::ids() const {
@@ -153,6 +168,15 @@ std::vector<id128> id_set::ids() const {
   out.reserve(size_);
   for (const id128& x : slots_) {
     if (x.high != 0 || x.low != 0) out.push_back(x);
+  }
+  return out;
+}
+
+std::vector<std::pair<id128, std::uint64_t>> id_set::entries() const {
+  std::vector<std::pair<id128, std::uint64_t>> out;
+  out.reserve(size_);
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].high != 0 || slots_[i].low != 0) out.emplace_back(slots_[i], tags_[i]);
   }
   return out;
 }
@@ -271,6 +295,8 @@ std::string_view to_string(process_result r) noexcept {
       return "missing_budgets";
     case process_result::wrong_program:
       return "wrong_program";
+    case process_result::conflicting_event:
+      return "conflicting_event";
   }
   return "?";
 }
@@ -1237,7 +1263,15 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
     out.detail = "the event has no valid id";
     return;
   }
-  if (m.events.contains(e.id())) {
+  const std::uint64_t tag = event_tag(e.type());
+  if (const std::optional<std::uint64_t> seen = m.events.tag(e.id())) {
+    if (*seen != 0 && *seen != tag) {
+      out.result = process_result::conflicting_event;
+      out.detail = fmt::format(
+          "event {} was processed before as an event of type '{}': an id names one event",
+          e.id().to_string(), p.event_types()[*seen - 1].id);
+      return;
+    }
     // A retry: nothing changes; report what the first processing credited: per rule from the
     // remembered order, or per lot (the lot's first rule) for an event without lines.
     out.result = process_result::duplicate;
@@ -1456,7 +1490,7 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
     ledger_.decide(m.ledger, op, now, w.ledger_decision);
     r.append(w.ledger_decision);
   }
-  m.events.insert(e.id());
+  m.events.insert(e.id(), tag);
   ++m.event_counts[e.type()];
   ++m.version;
 }

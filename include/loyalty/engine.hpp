@@ -23,6 +23,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "loyalty/ledger.hpp"
@@ -38,18 +39,26 @@ struct engine_tables;
 /// Derive it once, where the event enters the host; the engine itself hashes no strings.
 id128 event_id(std::string_view text) noexcept;
 
-/// A set of 128-bit ids: open addressing over a flat table, for the events a member has seen.
+/// A set of 128-bit ids, each with a 64-bit tag: open addressing over a flat table, for the
+/// events a member has seen (the tag tells a retry of an event from another event that reuses
+/// its id).
 class id_set {
  public:
   bool contains(id128 id) const noexcept;
-  /// False when `id` was there already.
-  bool insert(id128 id);
+  /// The tag `id` was inserted with, or nullopt when it is not in the set.
+  std::optional<std::uint64_t> tag(id128 id) const noexcept;
+  /// False, changing nothing, when `id` was there already.
+  bool insert(id128 id, std::uint64_t tag = 0);
   std::size_t size() const noexcept { return size_; }
   /// Every id, in no particular order (for storage).
   std::vector<id128> ids() const;
+  /// Every id with its tag, in no particular order (for storage).
+  std::vector<std::pair<id128, std::uint64_t>> entries() const;
 
  private:
-  std::vector<id128> slots_;  // {0,0}: empty
+  std::size_t find(id128 id) const noexcept;  // its slot, or the empty slot where it would go
+  std::vector<id128> slots_;                  // {0,0}: empty
+  std::vector<std::uint64_t> tags_;           // per slot
   std::size_t size_ = 0;
 };
 
@@ -190,6 +199,9 @@ enum class process_result : std::uint8_t {
   over_return,       ///< returns: more of a line than was bought (or is left), or no such line
   missing_budgets,   ///< a budgeted rule may fire and process_options::budgets is too short
   wrong_program,     ///< the event or member belongs to another program's layout
+  /// The id was processed before for an event of another type (an order's number used again for
+  /// its return, say): one id names one event. Nothing changes.
+  conflicting_event,
 };
 
 std::string_view to_string(process_result r) noexcept;

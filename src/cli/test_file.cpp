@@ -63,7 +63,7 @@ constexpr std::array all_outcomes = {rule_outcome::awarded,          rule_outcom
 
 // The results an event's `result:` may expect: the engine's, and for loyalty.redeem the ledger's
 // refusal.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 7> event_results = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 8> event_results = {{
     {"ok", "ok"},
     {"duplicate", "duplicate"},
     {"invalid_event", "invalid_event"},
@@ -71,6 +71,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 7> event_res
     {"over_return", "over_return"},
     {"missing_budgets", "missing_budgets"},
     {"wrong_program", "wrong_program"},
+    {"conflicting_event", "conflicting_event"},
 }};
 constexpr std::array<std::pair<std::string_view, std::string_view>, 3> redeem_results = {{
     {"ok", "ok"},

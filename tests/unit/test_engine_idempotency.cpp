@@ -214,6 +214,16 @@ TEST_CASE("engine idempotency: the same event twice is a duplicate", "[engine]")
   same_member(h.m, before);
   CHECK(h.available() == 130);
 
+  // The same id for another type of event (the order's number used again for its return) is
+  // refused with conflicting_event: nothing changes, and the host learns of its bug.
+  const auto other_type = h.return_lines("O-1", "O-1", "2026-05-05T10:00:00+02:00");
+  CHECK(other_type.result == process_result::conflicting_event);
+  CHECK_THAT(other_type.detail,
+             Catch::Contains("was processed before as an event of type 'order.completed'"));
+  CHECK(other_type.entries.empty());
+  CHECK(other_type.reversals.empty());
+  same_member(h.m, before);
+
   // A retried return is a duplicate too, and reverses nothing twice.
   REQUIRE(h.return_lines("R-1", "O-1", "2026-05-05T10:00:00+02:00").result == process_result::ok);
   const std::int64_t after_return = h.available();
