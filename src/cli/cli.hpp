@@ -39,5 +39,6 @@ read_status read_file(const std::string& path, std::size_t max_bytes, std::strin
 extern const command check_command;
 extern const command simulate_command;
 extern const command diff_command;
+extern const command generate_command;
 
 }  // namespace loyalty::cli

@@ -18,7 +18,7 @@ namespace loyalty::cli {
 
 namespace {
 
-const std::array commands = {&check_command, &simulate_command, &diff_command};
+const std::array commands = {&check_command, &simulate_command, &diff_command, &generate_command};
 
 void print_usage(std::FILE* out) {
   fmt::print(out,
