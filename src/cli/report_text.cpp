@@ -48,7 +48,7 @@ void points(std::string& out, const report& r) {
     fmt::format_to(std::back_inserter(out),
                    "{:<12} {:>14} {:>14} {:>12} {:>12} {:>14} {:>14} {:>10} {:>9}\n", p.id,
                    p.earned, p.redeemed, p.expired, p.reversed, p.outstanding,
-                   p.unit_value.is_zero() ? std::string("-") : p.outstanding_value.to_string(),
+                   !p.has_value ? std::string("-") : p.outstanding_value.to_string(),
                    pct(p.redemption_rate), pct(p.breakage_rate));
   }
 }
