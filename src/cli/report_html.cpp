@@ -86,10 +86,9 @@ double frame(std::string& out, const plot& pl, std::string_view id, std::string_
                    pl.left, y, chart_width - pl.right, y, pl.left - 8, y + 4, axis_label(v));
   }
   if (!unit.empty()) {
-    fmt::format_to(
-        std::back_inserter(out),
-        "<text class=\"unit\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"start\">{}</text>\n", 4.0,
-        pl.top - 6, esc(unit));
+    fmt::format_to(std::back_inserter(out),
+                   "<text class=\"unit\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
+                   pl.left - 8, pl.top + pl.inner_height() + 20, esc(unit));
   }
   return top_value;
 }
@@ -261,11 +260,11 @@ void cards(std::string& out, const report& r) {
   card(out, "customers", grouped(r.customers));
   card(out, "events", grouped(r.events));
   card(out, "orders", grouped(r.orders));
-  card(out, "revenue", r.revenue.to_string() + cur);
-  card(out, "average order value", r.average_order_value.to_string() + cur);
-  card(out, "orders per ordering customer", r.purchase_frequency.to_string());
-  card(out, "outstanding liability", r.liability_value.to_string() + cur);
-  card(out, "net of expected breakage", r.net_liability_value.to_string() + cur);
+  card(out, "revenue", grouped(r.revenue) + cur);
+  card(out, "average order value", grouped(r.average_order_value) + cur);
+  card(out, "orders per ordering customer", grouped(r.purchase_frequency));
+  card(out, "outstanding liability", grouped(r.liability_value) + cur);
+  card(out, "net of expected breakage", grouped(r.net_liability_value) + cur);
   if (!r.points.empty()) {
     card(out, r.points.front().id + " redemption rate", pct(r.points.front().redemption_rate));
     card(out, r.points.front().id + " breakage rate", pct(r.points.front().breakage_rate));
@@ -286,20 +285,20 @@ void table_row(std::string& out, std::initializer_list<std::string> cells, bool 
 }
 
 void tables(std::string& out, const report& r) {
-  out += "<section><h2>Point types</h2>\n<table>\n";
+  out += "<section class=\"wide\"><h2>Point types</h2>\n<table>\n";
   table_row(out,
             {"point type", "earned", "redeemed", "expired", "reversed", "pending", "outstanding",
              "value " + r.currency, "redemption rate", "breakage rate",
              "expected breakage " + r.currency},
             true);
   for (const point_summary& p : r.points) {
-    table_row(out, {p.id, p.earned.to_string(), p.redeemed.to_string(), p.expired.to_string(),
-                    p.reversed.to_string(), p.pending.to_string(), p.outstanding.to_string(),
-                    p.has_value ? p.outstanding_value.to_string() : "-", pct(p.redemption_rate),
-                    pct(p.breakage_rate), p.expected_breakage_value.to_string()});
+    table_row(out, {p.id, grouped(p.earned), grouped(p.redeemed), grouped(p.expired),
+                    grouped(p.reversed), grouped(p.pending), grouped(p.outstanding),
+                    p.has_value ? grouped(p.outstanding_value) : "-", pct(p.redemption_rate),
+                    pct(p.breakage_rate), grouped(p.expected_breakage_value)});
   }
   out += "</table></section>\n";
-  out += "<section><h2>Months</h2>\n<table>\n";
+  out += "<section class=\"wide\"><h2>Months</h2>\n<table>\n";
   const std::string first = r.points.empty() ? std::string("-") : r.points.front().id;
   table_row(
       out,
@@ -308,21 +307,21 @@ void tables(std::string& out, const report& r) {
       true);
   for (const month_row& m : r.months) {
     const auto front = [](const std::vector<decimal>& v) {
-      return v.empty() ? std::string("-") : v.front().to_string();
+      return v.empty() ? std::string("-") : grouped(v.front());
     };
-    table_row(out, {month_label(m), grouped(m.events), grouped(m.orders), m.revenue.to_string(),
+    table_row(out, {month_label(m), grouped(m.events), grouped(m.orders), grouped(m.revenue),
                     grouped(m.active_customers), grouped(m.new_customers),
                     grouped(m.retained_customers), m.has_retention ? pct(m.retention_rate) : "-",
                     m.has_retention ? pct(m.churn_rate) : "-", front(m.earned), front(m.redeemed),
-                    front(m.expired), m.liability_value.to_string()});
+                    front(m.expired), grouped(m.liability_value)});
   }
   out += "</table></section>\n";
-  out += "<section><h2>Rules</h2>\n<table>\n";
+  out += "<section class=\"wide\"><h2>Rules</h2>\n<table>\n";
   table_row(out, {"rule", "into", "awards", "awarded", "reversed", "net", "cost " + r.currency},
             true);
   for (const rule_row& x : r.rules) {
-    table_row(out, {x.id, x.point_type, grouped(x.fired), x.awarded.to_string(),
-                    x.reversed.to_string(), x.net.to_string(), x.cost.to_string()});
+    table_row(out, {x.id, x.point_type, grouped(x.fired), grouped(x.awarded), grouped(x.reversed),
+                    grouped(x.net), grouped(x.cost)});
   }
   out += "</table></section>\n";
 }
@@ -353,6 +352,8 @@ table { border-collapse: collapse; background: #fff; width: 100%; box-shadow: 0 
 th, td { padding: 5px 10px; border-bottom: 1px solid #e3e6eb; text-align: left; white-space: nowrap; }
 th { background: #eef0f4; font-weight: 600; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+.wide { overflow-x: auto; }
+table { font-size: 13px; }
 footer { color: #5a6475; margin-top: 24px; font-size: 12px; }
 </style>
 )";

@@ -31,7 +31,7 @@ constexpr std::string_view simulate_help =
     "                       total, amount, gross)\n"
     "  --threads N          threads to run customers on (default: one per processor); the\n"
     "                       report is the same for any number\n"
-    "  -q, --quiet          print no summary (with --json or --html)\n"
+    "  -q, --quiet          print nothing but errors (with --json or --html)\n"
     "  --progress / --no-progress\n"
     "                       a progress bar on stderr (default: only when it is a terminal)\n"
     "  -h, --help           show this help\n\n"
@@ -131,6 +131,7 @@ int run_simulate(args_t args) {
   if (!o.quiet) fmt::print("{}", render_text(r));
   if (!o.json.empty() && !write_file(o.json, render_json(r))) return exit_failure;
   if (!o.html.empty() && !write_file(o.html, render_html(r))) return exit_failure;
+  if (o.quiet) return exit_ok;
   fmt::print(stderr, "simulated {} events in {:.2f} s{}{}\n", grouped(r.events), seconds,
              o.json.empty() ? "" : "; JSON report: " + o.json,
              o.html.empty() ? "" : "; HTML report: " + o.html);

@@ -425,8 +425,11 @@ struct simulation::state {
       samples.emplace_back(position, fmt::format("{}:{}: {}", path, line, why));
   }
 
-  void count(std::uint32_t c, timestamp at) {
+  // A processed event: counted overall, by type (`type`; the last: loyalty.redeem) and month.
+  void count(std::uint32_t c, timestamp at, std::size_t type, int month) {
     ++processed;
+    ++type_counts[type];
+    ++month_row(month).events;
     if (!first_at) first_at = at;
     last_at = at;
     if (!customers[c].counted) {
@@ -465,7 +468,7 @@ struct simulation::state {
     snapshot(c);
     eng.ledger().decide(m.ledger, ledger_op::redeem(id, r.point_type, r.amount), at,
                         ledger_decision);
-    count(c, at);
+    count(c, at, type_counts.size() - 1, month);
     if (ledger_decision.result != ledger_result::ok) {
       // Not enough available: an outcome of the run, not a bad event. Nothing changes.
       ++refused;
@@ -501,15 +504,12 @@ struct simulation::state {
     const int month = month_index(day);
     if (months.empty()) month_row(month);
     run_boundaries(day.days);
-    ++month_row(month).events;
     const std::uint32_t c = customer(raw.customer, day.days);
     if (what == event_builder::kind::redeem) {
-      ++type_counts.back();
       redeem(c, req, ref.at, month);
       return;
     }
     const event& e = builder.event();
-    ++type_counts[e.type()];
     snapshot(c);
     eng.process(members[c], e, ref.at, popts, d);
     if (d.result == process_result::duplicate) {
@@ -521,7 +521,7 @@ struct simulation::state {
              fmt::format("{}{}{}", to_string(d.result), d.detail.empty() ? "" : ": ", d.detail));
       return;
     }
-    count(c, ref.at);
+    count(c, ref.at, e.type(), month);
     note_awards();
     account(c, month);
     if (is_order[e.type()]) order_stats(c, e, month);
