@@ -339,6 +339,7 @@ int run_diff(args_t args) {
   std::string json;
   simulation_options so;
   so.per_customer = true;
+  so.threads = 1;  // the two runs already go side by side
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (is_help(a)) {

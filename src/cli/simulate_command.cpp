@@ -18,12 +18,12 @@ namespace {
 constexpr std::string_view simulate_help =
     "usage: loyalty simulate [options] PROGRAM EVENTS\n\n"
     "Runs the program over every event of EVENTS (JSON Lines, or CSV for a .csv file; see\n"
-    "docs/events.md) in time order, as a host would: each customer is advanced to every day\n"
-    "boundary before its next event and all customers at each month end, and campaign budgets\n"
-    "are kept globally. Prints a summary: customers, events, points earned, redeemed, expired\n"
-    "and reversed, outstanding liability with its expected breakage, redemption rate, average\n"
-    "order value, purchase frequency, retention by month and cost per rule\n"
-    "(docs/simulate.md defines every figure).\n\n"
+    "docs/events.md) in time order, as a host would: every customer is advanced at each day\n"
+    "boundary (on the days something is due for it: expiry, pending points, anniversaries),\n"
+    "and campaign budgets are shared in time order. Prints a summary: customers, events, points\n"
+    "earned, redeemed, expired and reversed, outstanding liability with its expected breakage,\n"
+    "redemption rate, average order value, purchase frequency, retention and churn by month and\n"
+    "cost per rule (docs/simulate.md defines every figure).\n\n"
     "options:\n"
     "  --json FILE          also write the report as JSON\n"
     "  --html FILE          also write the report as one self-contained HTML page with charts\n"
@@ -31,6 +31,8 @@ constexpr std::string_view simulate_help =
     "                       total, amount, gross)\n"
     "  --threads N          threads to run customers on (default: one per processor); the\n"
     "                       report is the same for any number\n"
+    "  --every-day          advance every customer at every day boundary, not only on the\n"
+    "                       days something is due (slower; the report is the same)\n"
     "  -q, --quiet          print nothing but errors (with --json or --html)\n"
     "  --progress / --no-progress\n"
     "                       a progress bar on stderr (default: only when it is a terminal)\n"
@@ -47,6 +49,7 @@ struct simulate_options {
   bool quiet = false;
   int progress = -1;  // -1: when stderr is a terminal
   std::uint32_t threads = 0;
+  bool every_day = false;
 };
 
 // Parses the command line; returns -1 to go on, or the exit status.
@@ -75,6 +78,8 @@ int parse(args_t args, simulate_options& o) {
     } else if (a == "--json" || a == "--html" || a == "--order-value") {
       std::string& into = a == "--json" ? o.json : a == "--html" ? o.html : o.order_value;
       if (!value(into)) return usage_error("simulate", fmt::format("{} needs a value", a));
+    } else if (a == "--every-day") {
+      o.every_day = true;
     } else if (a == "-q" || a == "--quiet") {
       o.quiet = true;
     } else if (a == "--progress" || a == "--no-progress") {
@@ -112,6 +117,7 @@ int run_simulate(args_t args) {
   simulation_options so;
   so.order_value_field = o.order_value;
   so.threads = o.threads;
+  so.every_day = o.every_day;
   if (o.progress == 1 || (o.progress == -1 && ::isatty(STDERR_FILENO) == 1)) {
     so.progress = progress_bar;
   }

@@ -255,6 +255,7 @@ struct simulation::state {
       info.covered_day = day;
       customers.push_back(std::move(info));
       customer_net.resize(customer_net.size() + totals.size(), 0);
+      if (options.every_day) schedule(at);
     }
     return at;
   }
@@ -293,6 +294,7 @@ struct simulation::state {
   // expiring or activating, a hold's deadline, a lapse, an anniversary of a customer date. Days
   // in between would be no-ops, so skipping them gives what daily advances give.
   std::int32_t next_due_day(std::uint32_t c) const {
+    if (options.every_day) return customers[c].covered_day + 1;
     const member& m = members[c];
     const time_zone zone = p->zone();
     // The earliest instant at which the ledger has work; converted to a day once.

@@ -27,6 +27,9 @@ struct simulation_options {
   /// Threads (customers are split between them); 0: one per processor. Every figure is the
   /// same for any number.
   std::uint32_t threads = 0;
+  /// Advance every customer at every day boundary, due or not (slow; the report must not
+  /// change: a test checks that skipping the days without work changes nothing).
+  bool every_day = false;
 };
 
 /// What one customer got over the run, for `loyalty diff`.
