@@ -236,7 +236,7 @@ void cost_chart(std::string& out, const report& r) {
                    "<text class=\"value\" x=\"{:.1f}\" y=\"{:.1f}\">{} {}</text>\n",
                    pl.left - 8, y + 17, esc(x.id), pl.left, y + 4, std::max(w, 1.0), row_height - 8,
                    esc(x.id), x.cost, esc(r.currency), grouped(x.fired),
-                   pl.left + std::max(w, 1.0) + 6, y + 17, x.cost, esc(r.currency));
+                   pl.left + std::max(w, 1.0) + 6, y + 17, grouped(x.cost), esc(r.currency));
   }
   out += "</svg>\n";
 }

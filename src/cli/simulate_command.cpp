@@ -35,7 +35,8 @@ constexpr std::string_view simulate_help =
     "                       days something is due (slower; the report is the same)\n"
     "  -q, --quiet          print nothing but errors (with --json or --html)\n"
     "  --progress / --no-progress\n"
-    "                       a progress bar on stderr (default: only when it is a terminal)\n"
+    "                       a progress bar on stderr (default: only when it is a terminal,\n"
+    "                       and not with --quiet)\n"
     "  -h, --help           show this help\n\n"
     "exit status: 0 the run completed (rejected events are counted in the report), 1 the\n"
     "             program or the event file could not be loaded, 2 usage error\n";
@@ -118,7 +119,7 @@ int run_simulate(args_t args) {
   so.order_value_field = o.order_value;
   so.threads = o.threads;
   so.every_day = o.every_day;
-  if (o.progress == 1 || (o.progress == -1 && ::isatty(STDERR_FILENO) == 1)) {
+  if (o.progress == 1 || (o.progress == -1 && !o.quiet && ::isatty(STDERR_FILENO) == 1)) {
     so.progress = progress_bar;
   }
   auto sim = std::make_unique<simulation>(p, so);
