@@ -67,7 +67,7 @@ void BM_earn_reused(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_earn_reused)->ArgName("customers")->Arg(64)->Arg(10'000);
+BENCHMARK(BM_earn_reused)->ArgName("customers")->Arg(1)->Arg(8)->Arg(64)->Arg(10000);
 
 // Redeeming 1 point from a wallet of `lots` lots of a billion points each (soonest expiring
 // first): decide + apply.

@@ -95,6 +95,46 @@ std::int64_t leftover_threshold(std::span<const decimal> keys, std::int64_t left
   return low;
 }
 
+/// Few parts (the lines of an order): the same allocation with the floors and keys kept on the
+/// stack, and the leftover units handed out by repeated selection of the largest key (the
+/// earliest part among equal keys), which for a handful of parts is far cheaper than the
+/// binary search over key values.
+constexpr std::size_t few_parts_max = 32;
+
+decimal_errc allocate_few(decimal total, std::span<const decimal> weights, decimal sum,
+                          remainder_policy policy, std::span<decimal> out) noexcept {
+  const std::size_t n = weights.size();
+  const std::int64_t magnitude = decimal::abs(total).units();
+  std::array<std::int64_t, few_parts_max> floors{};
+  std::array<std::int64_t, few_parts_max> keys{};
+  std::array<bool, few_parts_max> extra{};
+  std::int64_t floor_sum = 0;  // <= magnitude
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int64_t weight = weight_units(weights[i], sum);
+    const share s = share_of(magnitude, weight, sum.units());
+    floors[i] = s.floor;
+    floor_sum += s.floor;
+    keys[i] = policy == remainder_policy::in_order ? (weight != 0 ? 1 : 0) : s.remainder;
+  }
+  const std::int64_t leftover = magnitude - floor_sum;
+  ensure(leftover >= 0 && static_cast<std::size_t>(leftover) < n);
+  for (std::int64_t k = 0; k < leftover; ++k) {
+    std::size_t best = n;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!extra[i] && (best == n || keys[i] > keys[best])) best = i;
+    }
+    extra[best] = true;
+  }
+  std::int64_t parts_sum = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int64_t part = floors[i] + (extra[i] ? 1 : 0);
+    parts_sum += part;
+    out[i] = make_units(total.is_negative() ? -part : part, total.scale());
+  }
+  ensure(parts_sum == magnitude);
+  return decimal_errc::ok;
+}
+
 }  // namespace
 
 std::string_view to_string(remainder_policy policy) noexcept {
@@ -114,6 +154,7 @@ decimal_errc allocate(decimal total, std::span<const decimal> weights, remainder
   if (weights.empty() || out.size() != weights.size()) return decimal_errc::invalid_argument;
   decimal sum;
   if (const decimal_errc code = sum_weights(weights, sum); code != decimal_errc::ok) return code;
+  if (weights.size() <= few_parts_max) return allocate_few(total, weights, sum, policy, out);
   const std::int64_t magnitude = decimal::abs(total).units();
 
   // Pass 1: the keys, and how many units the floors leave over.

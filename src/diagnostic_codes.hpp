@@ -50,7 +50,18 @@
   X(L0304, error, bad_call, "unknown function or wrong arguments")                            \
   X(L0305, error, expression_limit, "expression too large")                                   \
   X(L0306, error, unknown_enum_value, "unknown enum value")                                   \
-  X(L0307, warning, unreachable, "unreachable branch")
+  X(L0307, warning, unreachable, "unreachable branch")                                        \
+  X(L0501, error, test_program_not_loaded, "the program of a test does not load")             \
+  X(L0502, error, invalid_diagnostic_code, "invalid diagnostic code")                         \
+  X(L0503, error, unknown_event_type, "unknown event type")                                   \
+  X(L0504, error, unknown_event_field, "unknown event field")                                 \
+  X(L0505, error, invalid_value, "invalid event or profile value")                            \
+  X(L0506, error, unknown_rule, "unknown rule")                                               \
+  X(L0507, error, unknown_point_type, "unknown point type")                                   \
+  X(L0508, error, unknown_budget, "unknown budget")                                           \
+  X(L0509, error, unknown_customer_field, "unknown customer field")                           \
+  X(L0510, error, invalid_amount, "invalid amount")                                           \
+  X(L0511, error, duplicate_case, "duplicate case name")
 // clang-format on
 
 namespace loyalty::internal {

@@ -1,12 +1,14 @@
 // The engine: rules of a compiled program applied to events, through the ledger.
 #include "loyalty/engine.hpp"
 
+#include "expr/slot_test.hpp"
 #include "hash_util.hpp"
 #include "loyalty/allocate.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 
 namespace loyalty {
@@ -47,6 +49,9 @@ std::int64_t period_number(cap_period p, civil_date date) noexcept {
 
 /// The awards of one event are credited as lots; lot k's earn id is op_id(event, lot_key + k, 0).
 constexpr std::uint64_t lot_key = 0x4C4F'5400'0000'0000ULL;
+/// An event that resets wallet w's inactivity clock records it with op_id(event,
+/// activity_key + w, 3).
+constexpr std::uint64_t activity_key = 0x4143'5400'0000'0000ULL;
 
 template <typename Local>
 bool in_window(const time_window& w, timestamp at, Local&& local) noexcept {
@@ -342,6 +347,7 @@ struct engine_decision::scratch {
   std::vector<std::optional<expression_input>> inputs;  // per event type
   std::vector<decimal> line_exact;                      // per line: exact award
   std::vector<decimal> weights;                         // per line: allocation weights
+  std::vector<std::int64_t> weight_units;               // the same at their largest scale
   std::vector<decimal> parts;
   std::vector<std::int64_t> budget_left;
   std::vector<std::int64_t> qty;
@@ -376,8 +382,49 @@ void engine_decision::clear() noexcept {
 
 // ---- engine ---------------------------------------------------------------------------------
 
+/// The clauses of every rule that test one field against constants (`line.category == 3`,
+/// `line.sku == 'SKU-1'`, `event.channel != 'marketplace'`), recognised once: the run answers
+/// them with one comparison, and a `where` on a line field reads the line's own value without
+/// loading the line into the input.
+struct internal::engine_tables {
+  using slot_test = internal::expr::slot_test;
+  std::vector<std::optional<slot_test>> tests;  // every rule's when clauses, then its where
+  std::vector<std::uint32_t> first_when;        // per rule: index of its first when clause
+  std::vector<std::uint32_t> first_where;
+
+  /// Per event type: the wallets (inactivity policies) whose clock an event of the type resets.
+  std::vector<std::vector<std::uint16_t>> activity;
+
+  explicit engine_tables(const loyalty::program& p) {
+    activity.resize(p.event_types().size());
+    for (std::size_t w = 0; w < p.point_types().size(); ++w) {
+      const point_type& pt = p.point_types()[w];
+      if (pt.expiry.kind != expiry_kind::inactivity) continue;
+      for (const std::uint16_t t : pt.reset_on_events) {
+        if (t < activity.size()) activity[t].push_back(static_cast<std::uint16_t>(w));
+      }
+    }
+    for (const earning_rule& r : p.rules()) {
+      first_when.push_back(static_cast<std::uint32_t>(tests.size()));
+      for (const clause& c : r.when) tests.push_back(internal::expr::slot_test_of(*c.expression));
+      first_where.push_back(static_cast<std::uint32_t>(tests.size()));
+      for (const clause& c : r.where) tests.push_back(internal::expr::slot_test_of(*c.expression));
+    }
+  }
+  const slot_test* when(std::uint32_t rule, std::size_t k) const noexcept {
+    const std::optional<slot_test>& t = tests[first_when[rule] + k];
+    return t ? &*t : nullptr;
+  }
+  const slot_test* where(std::uint32_t rule, std::size_t k) const noexcept {
+    const std::optional<slot_test>& t = tests[first_where[rule] + k];
+    return t ? &*t : nullptr;
+  }
+};
+
 engine::engine(std::shared_ptr<const loyalty::program> p)
-    : program_(std::move(p)), ledger_(wallet_policies(*program_)) {}
+    : program_(std::move(p)),
+      ledger_(wallet_policies(*program_)),
+      tables_(std::make_shared<const internal::engine_tables>(*program_)) {}
 
 member engine::open(id128 customer) const {
   member m;
@@ -412,9 +459,18 @@ namespace {
 /// One run of the rules of an event type over one event, for one member.
 class run {
  public:
-  run(const program& p, const ledger& l, member& m, engine_decision& out,
-      engine_decision::scratch& w, const process_options& opt, timestamp now)
-      : own(w.own), p_(p), l_(l), m_(m), out_(out), w_(w), opt_(opt), now_(now), zone_(p.zone()) {
+  run(const program& p, const ledger& l, const internal::engine_tables& tables, member& m,
+      engine_decision& out, engine_decision::scratch& w, const process_options& opt, timestamp now)
+      : own(w.own),
+        p_(p),
+        l_(l),
+        tables_(tables),
+        m_(m),
+        out_(out),
+        w_(w),
+        opt_(opt),
+        now_(now),
+        zone_(p.zone()) {
     own.clear();
   }
 
@@ -474,6 +530,7 @@ class run {
     }
     weights_ready_ = false;
     local_ready_ = false;
+    loaded_line_ = no_line;
     w_.lots.clear();
     w_.staged.clear();
     w_.staged_units.clear();
@@ -537,7 +594,10 @@ class run {
     }
   }
 
+  /// Loads line `i` into the input's line fields (once: rules take the lines in turn).
   void set_line(std::uint32_t i) {
+    if (loaded_line_ == i) return;
+    loaded_line_ = i;
     const value* row = rows_ + static_cast<std::size_t>(i) * width_;
     for (std::uint32_t f = 0; f < width_; ++f) (void)in_->set(t_->first_line_slot + f, row[f]);
   }
@@ -570,6 +630,49 @@ class run {
     if (!any) {
       for (decimal& x : w_.weights) x = decimal::from_int(1).value;
     }
+    // The weights as integers at their largest scale, for split_units (allocate's own view).
+    weight_sum_ = 0;
+    if (lines_ > few_lines_max) return;
+    int scale = 0;
+    for (const decimal& x : w_.weights) scale = std::max(scale, x.scale());
+    w_.weight_units.resize(lines_);
+    std::int64_t sum = 0;
+    for (std::uint32_t i = 0; i < lines_; ++i) {
+      const decimal_result r = w_.weights[i].rescale(scale, rounding_mode::down);
+      if (!r.ok() || __builtin_add_overflow(sum, r.value.units(), &sum)) return;
+      w_.weight_units[i] = r.value.units();
+    }
+    weight_sum_ = sum;
+  }
+
+  /// Orders of up to this many lines split awards with split_units.
+  static constexpr std::uint32_t few_lines_max = 32;
+
+  /// split() for a few lines, in integers: exactly what allocate(largest_remainder) gives (each
+  /// line floor(units * w / W), the leftover units to the largest remainders, ties to the
+  /// earlier line), without decimals. False when it cannot (a product beyond 64 bits).
+  bool split_units(std::int64_t units, std::vector<std::int64_t>& out) {
+    if (weight_sum_ <= 0 || units < 0) return false;
+    out.resize(lines_);
+    std::array<std::int64_t, few_lines_max> keys{};
+    std::int64_t floor_sum = 0;
+    for (std::uint32_t i = 0; i < lines_; ++i) {
+      std::int64_t product = 0;
+      if (__builtin_mul_overflow(units, w_.weight_units[i], &product)) return false;
+      out[i] = product / weight_sum_;
+      keys[i] = product % weight_sum_;
+      floor_sum += out[i];
+    }
+    for (std::int64_t left = units - floor_sum; left > 0; --left) {
+      std::uint32_t best = lines_;
+      for (std::uint32_t i = 0; i < lines_; ++i) {
+        if (keys[i] >= 0 && (best == lines_ || keys[i] > keys[best])) best = i;
+      }
+      if (best == lines_) return false;  // cannot happen: fewer units are left than lines
+      ++out[best];
+      keys[best] = -1;  // one extra unit each at most
+    }
+    return true;
   }
 
   /// Splits `units` over the lines by w_.weights (or puts it all in one part without lines).
@@ -579,6 +682,7 @@ class run {
       return;
     }
     weights();
+    if (split_units(units, out)) return;
     w_.parts.resize(lines_);
     const decimal total = units_to_decimal(units, scale);
     if (allocate(total, w_.weights, remainder_policy::largest_remainder, w_.parts) !=
@@ -595,7 +699,7 @@ class run {
   bool conditions(const std::vector<clause>& cs, candidate& c, rule_trace* trace, bool record) {
     for (std::size_t i = 0; i < cs.size(); ++i) {
       value v;
-      const eval_status s = cs[i].expression->evaluate(*in_, v);
+      const eval_status s = test(cs[i], tables_.when(c.rule, i), v);
       if (trace != nullptr && record) {
         trace->clauses.push_back({static_cast<std::uint16_t>(i), s, v});
       }
@@ -610,6 +714,37 @@ class run {
       }
     }
     return true;
+  }
+
+  /// A clause's value at the current input: one comparison when it tests a field that is present
+  /// (`fast`), an evaluation otherwise.
+  eval_status test(const clause& cl, const internal::expr::slot_test* fast, value& v) const {
+    if (fast != nullptr) {
+      const value& x = in_->get(fast->slot);
+      if (!x.is_null()) {
+        v = value::of_bool(fast->test(x));
+        return eval_status::ok;
+      }
+    }
+    return cl.expression->evaluate(*in_, v);
+  }
+
+  /// A `where` clause's value for line `i`. A test of one of the line's own fields reads the
+  /// line's value where it is (rows hold each field checked, as set() would store it, for every
+  /// kind a slot_test takes); anything else loads the line into the input and evaluates.
+  eval_status test_line(const clause& cl, const internal::expr::slot_test* fast, std::uint32_t i,
+                        value& v) {
+    if (fast != nullptr && fast->slot >= t_->first_line_slot &&
+        fast->slot < t_->first_line_slot + width_) {
+      const value& x =
+          rows_[static_cast<std::size_t>(i) * width_ + (fast->slot - t_->first_line_slot)];
+      if (!x.is_null()) {
+        v = value::of_bool(fast->test(x));
+        return eval_status::ok;
+      }
+    }
+    set_line(i);
+    return test(cl, fast, v);
   }
 
   /// award × multiplier at the current input; false on an evaluation error.
@@ -705,13 +840,12 @@ class run {
       decimal total;
       bool failed = false;
       for (std::uint32_t i = 0; i < lines_ && !failed; ++i) {
-        set_line(i);
         if (!r.where.empty()) {
           rule_outcome o = rule_outcome::condition_false;
           bool pass = true;
-          for (const clause& cl : r.where) {
+          for (std::size_t k = 0; k < r.where.size(); ++k) {
             value v;
-            const eval_status s = cl.expression->evaluate(*in_, v);
+            const eval_status s = test_line(r.where[k], tables_.where(ri, k), i, v);
             if (s != eval_status::ok) {
               o = rule_outcome::evaluation_error;
               if (trace != nullptr) trace->status = s;
@@ -730,6 +864,7 @@ class run {
           }
         }
         ++matched;
+        set_line(i);
         decimal exact;
         if (!amount(r, exact, c, trace)) {
           failed = true;
@@ -1000,6 +1135,7 @@ class run {
  private:
   const program& p_;
   const ledger& l_;
+  const internal::engine_tables& tables_;
   member& m_;
   engine_decision& out_;
   engine_decision::scratch& w_;
@@ -1016,6 +1152,9 @@ class run {
   const value* rows_ = nullptr;
   std::uint32_t width_ = 0;
   bool weights_ready_ = false;
+  std::uint32_t loaded_line_ = no_line;  // the line the input's line fields hold
+  static constexpr std::uint32_t no_line = UINT32_MAX;
+  std::int64_t weight_sum_ = 0;  // of w_.weight_units; 0: split_units does not apply
   bool local_ready_ = false;
   local_info local_;
 
@@ -1110,7 +1249,7 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
     slot.emplace(e.input());
   }
   expression_input& in = *slot;
-  run r(p, ledger_, m, out, w, options, now);
+  run r(p, ledger_, *tables_, m, out, w, options, now);
   r.note_own(in);
   r.fill(in, t, e.at());
   if (const field_decl* f = run::missing(in, t)) {
@@ -1274,6 +1413,15 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
     record = &o;
   }
   r.rules(t, in, e.id(), e.at(), record);
+  // Activity: the wallets whose inactivity clock this type of event resets (`reset_on`), unless
+  // this decision (an earn, say) has already restarted it now.
+  for (const std::uint16_t wallet : tables_->activity[e.type()]) {
+    if (m.ledger.wallets[wallet].last_activity == now) continue;
+    const ledger_op op =
+        ledger_op::record_activity(op_id(e.id(), activity_key + wallet, 3), wallet);
+    ledger_.decide(m.ledger, op, now, w.ledger_decision);
+    r.append(w.ledger_decision);
+  }
   m.events.insert(e.id());
   ++m.event_counts[e.type()];
   ++m.version;
@@ -1304,7 +1452,7 @@ void engine::advance(member& m, timestamp now, const process_options& options,
     }
   }
   engine_decision::scratch& w = scratch_of(out, p);
-  run r(p, ledger_, m, out, w, options, now);
+  run r(p, ledger_, *tables_, m, out, w, options, now);
   // 1. The ledger: lapses, hold timeouts, pending lots whose time has come, expiry.
   r.append(ledger_.advance(m.ledger, now));
   // 2. Anniversaries of customer dates, for each local day since the last advance.

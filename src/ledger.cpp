@@ -145,14 +145,22 @@ void id_index::grow() {
   }
 }
 
-bool id_index::insert(id128 id, id_record record) {
+id_record* id_index::emplace(id128 id) {
   if (entries_.size() >= 0xFFFF'FFF0U) throw std::length_error("id_index: too many ids");
   if ((entries_.size() + 1) * 2 > slots_.size()) grow();
   const std::uint64_t hash = id_hash(id);
   const std::size_t i = slot_of(id, hash);
-  if (slots_[i] != 0) return false;
-  entries_.push_back({id, std::move(record)});
+  if (slots_[i] != 0) return nullptr;
+  entry& added = entries_.emplace_back();
+  added.id = id;
   slots_[i] = tag_of(hash) | entries_.size();
+  return &added.record;
+}
+
+bool id_index::insert(id128 id, id_record&& record) {
+  id_record* added = emplace(id);
+  if (added == nullptr) return false;
+  *added = std::move(record);
   return true;
 }
 
@@ -184,6 +192,10 @@ std::string_view to_string(timeout_action a) noexcept {
       return "none";
   }
   return "?";
+}
+
+std::string_view to_string(held_expiry h) noexcept {
+  return h == held_expiry::honor ? "honor" : "expire";
 }
 
 std::string_view to_string(op_kind k) noexcept {
@@ -453,19 +465,18 @@ entry_kind entry_of(op_kind k) noexcept {
 /// through expires_at() and spendable(), never their fields, so a lapse is seen at once.
 class decider {
  public:
+  /// Decides into `out`, whose entries' memory is reused: a decision decided into again and
+  /// again allocates nothing for the common operations.
   decider(const std::vector<wallet_policy>& policies, const customer_state& s, timestamp now,
-          decision&& reuse = decision{})
-      : policies_(policies), s_(s), now_(now), d_(std::move(reuse)) {
+          decision& out)
+      : policies_(policies), s_(s), now_(now), d_(out) {
     d_.entries.clear();  // keeps its capacity: a reused decision allocates nothing
     d_.result = ledger_result::ok;
     d_.units = 0;
     d_.read_version = s.version;
   }
 
-  decision finish(ledger_result r) {
-    d_.result = r;
-    return std::move(d_);
-  }
+  void finish(ledger_result r) noexcept { d_.result = r; }
 
   journal_entry& add(entry_kind kind, id128 id, const ledger_op& op) {
     journal_entry& e = d_.entries.emplace_back();
@@ -479,18 +490,46 @@ class decider {
 
   /// Success: the op's own entry is the last one; it may reset the inactivity clock (a credit
   /// when it makes a new lot).
-  decision succeed(const ledger_op& op, std::int64_t units, bool credits = false) {
-    mark_activity(d_.entries.back(), op.kind, credits);
-    decision out = finish(ledger_result::ok);
-    out.units = units;
-    return out;
+  void succeed(const ledger_op& op, std::int64_t units, bool credits = false) {
+    succeed_at(d_.entries.size() - 1, op, units, credits);
+  }
+  /// The same when the op's own entry is entries[index] (entries it caused come after it).
+  void succeed_at(std::size_t index, const ledger_op& op, std::int64_t units,
+                  bool credits = false) {
+    mark_activity(d_.entries[index], op.kind, credits);
+    d_.result = ledger_result::ok;
+    d_.units = units;
+  }
+  std::size_t entries() const noexcept { return d_.entries.size(); }
+  journal_entry& entry(std::size_t index) noexcept { return d_.entries[index]; }
+
+  /// After a hold ends at `now` (captured, released): expire entries for the held units it
+  /// gives back whose lot has expired. `captured` are the parts the entry spent.
+  void expire_released(std::uint16_t wallet, const hold& h, const std::vector<lot_part>& captured) {
+    const wallet_state& w = s_.wallets[wallet];
+    for (const lot_part& p : h.parts) {
+      std::int64_t units = p.units;
+      for (const lot_part& c : captured) {
+        if (c.lot == p.lot) units -= c.units;
+      }
+      const lot* l = find_lot(w, p.lot);
+      if (units <= 0 || l == nullptr || !expired(wallet, *l)) continue;
+      ledger_op op;
+      op.kind = op_kind::adjust;
+      op.id = l->id.child(static_cast<std::uint32_t>(s_.version + d_.entries.size() + 1));
+      op.wallet = wallet;
+      op.target = l->id;
+      journal_entry& e = add(entry_kind::expire, op.id, op);
+      e.units = units;
+      e.parts.push_back({l->id, units});
+    }
   }
 
   /// A state-dependent failure: recorded, so the id stays failed.
-  decision fail(const ledger_op& op, ledger_result r) {
+  void fail(const ledger_op& op, ledger_result r) {
     journal_entry& e = add(entry_kind::failed, op.id, op);
     e.result = r;
-    return finish(r);
+    finish(r);
   }
 
   /// `l`'s expires_at as this decision sees it.
@@ -545,7 +584,7 @@ class decider {
   /// unheld units; returns the units they take from what was available (pending lots' units
   /// never were).
   std::int64_t expire(std::uint16_t wallet) {
-    lapse(wallet);
+    if (policies_[wallet].expiry.kind == expiry_kind::inactivity) lapse(wallet);
     const wallet_state& w = s_.wallets[wallet];
     const bool sorted_by_expiry =
         policies_[wallet].order == consumption_order::soonest_expiring_first;
@@ -633,7 +672,7 @@ class decider {
   const std::vector<wallet_policy>& policies_;
   const customer_state& s_;
   timestamp now_;
-  decision d_;
+  decision& d_;
 };
 
 /// The expires_at of a new lot credited at `now` (pending while activates_at > now): the op's
@@ -684,24 +723,21 @@ std::int64_t sum(const std::vector<lot_part>& parts) noexcept {
 }  // namespace
 
 decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp now) const {
-  return decide(s, op, now, decision{});
+  decision out;
+  decide(s, op, now, out);
+  return out;
 }
 
 void ledger::decide(const customer_state& s, const ledger_op& op, timestamp now,
                     decision& out) const {
-  out = decide(s, op, now, std::move(out));
-}
-
-decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp now,
-                        decision&& reuse) const {
-  decider d(wallets_, s, now, std::move(reuse));
+  decider d(wallets_, s, now, out);
   if (!op.id.valid()) return d.finish(ledger_result::invalid_id);
   if (const id_record* known = s.ids.find(op.id)) {
     const id_record& r = *known;
     if (r.result != ledger_result::ok) return d.finish(ledger_result::id_already_failed);
-    decision out = d.finish(compare_body(r.op, op));
+    d.finish(compare_body(r.op, op));
     if (out.result == ledger_result::exists) out.units = r.units;
-    return out;
+    return;
   }
   if (op.kind == op_kind::transfer) return d.finish(ledger_result::invalid_operation);
   if (op.wallet >= wallets_.size()) return d.finish(ledger_result::unknown_wallet);
@@ -800,16 +836,33 @@ decision ledger::decide(const customer_state& s, const ledger_op& op, timestamp 
       if (h->deadline <= now && h->on_timeout != timeout_action::none) {
         return d.fail(op, ledger_result::hold_timed_out);
       }
+      // What a capture may spend: every held unit, or (held_at_expiry: expire) those of lots
+      // still valid now.
+      const bool honor = policy.held_at_expiry == held_expiry::honor;
+      if (op.kind == op_kind::capture && !honor) {
+        std::int64_t valid = 0;
+        for (const lot_part& p : h->parts) {
+          const lot* l = find_lot(w, p.lot);
+          if (l != nullptr && !d.expired(op.wallet, *l)) valid += p.units;
+        }
+        if (units > valid) return d.fail(op, ledger_result::hold_exceeded);
+      }
+      const std::size_t index = d.entries();
       journal_entry& e = d.add(entry_of(op.kind), op.id, op);
       e.units = op.kind == op_kind::capture ? units : 0;
       // parts: what is captured, in the hold's order; the rest is released.
       std::int64_t left = e.units;
       for (const lot_part& p : h->parts) {
+        const lot* l = find_lot(w, p.lot);
+        if (!honor && (l == nullptr || d.expired(op.wallet, *l))) continue;
         const std::int64_t n = std::min(left, p.units);
         if (n > 0) e.parts.push_back({p.lot, n});
         left -= n;
       }
-      return d.succeed(op, e.units);
+      // Released units of lots that have expired expire now, in this decision.
+      const std::vector<lot_part> captured = e.parts;
+      d.expire_released(op.wallet, *h, captured);
+      return d.succeed_at(index, op, units);
     }
     case op_kind::reverse_earn: {
       const lot* l = find_lot(w, op.target);
@@ -894,13 +947,13 @@ id128 transfer_lot_id(id128 transfer, std::size_t k) noexcept {
 
 transfer_decision ledger::decide_transfer(const customer_state& from, const customer_state& to,
                                           const ledger_op& op, timestamp now) const {
-  decider sender(wallets_, from, now);
-  decider receiver(wallets_, to, now);
   transfer_decision out;
+  decider sender(wallets_, from, now, out.from);
+  decider receiver(wallets_, to, now, out.to);
   const auto done = [&](ledger_result r) {
     out.result = r;
-    out.from = sender.finish(r);
-    out.to = receiver.finish(r);
+    sender.finish(r);
+    receiver.finish(r);
     return std::move(out);
   };
   if (!op.id.valid()) return done(ledger_result::invalid_id);
@@ -928,14 +981,14 @@ transfer_decision ledger::decide_transfer(const customer_state& from, const cust
   const std::int64_t expiring = sender.expire(op.wallet);
   if (sender.available(op.wallet, expiring) < units) {
     out.result = ledger_result::insufficient_balance;
-    out.from = sender.fail(op, ledger_result::insufficient_balance);
-    out.to = receiver.finish(ledger_result::insufficient_balance);
+    sender.fail(op, ledger_result::insufficient_balance);
+    receiver.finish(ledger_result::insufficient_balance);
     return out;
   }
   if (units > credit_room(to.wallets[op.wallet].totals)) {
     out.result = ledger_result::overflow;
-    out.from = sender.fail(op, ledger_result::overflow);
-    out.to = receiver.finish(ledger_result::overflow);
+    sender.fail(op, ledger_result::overflow);
+    receiver.finish(ledger_result::overflow);
     return out;
   }
   journal_entry& e = sender.add(entry_kind::transfer_out, op.id, op);
@@ -962,7 +1015,8 @@ transfer_decision ledger::decide_transfer(const customer_state& from, const cust
 }
 
 decision ledger::advance(const customer_state& s, timestamp now) const {
-  decider d(wallets_, s, now);
+  decision out;
+  decider d(wallets_, s, now, out);
   for (std::uint16_t wi = 0; wi < wallets_.size(); ++wi) {
     const wallet_state& w = s.wallets[wi];
     // An inactive wallet lapses first: its pending lots then expire as pending, unactivated.
@@ -981,15 +1035,28 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
       op.id = h->id.child(1);
       op.wallet = wi;
       op.target = h->id;
+      // A capture takes every held unit, or (held_at_expiry: expire) those of lots still
+      // valid; what it does not take is released, so that units of expired lots expire in
+      // this same advance.
+      std::vector<lot_part> captured;
       if (op.kind == op_kind::capture) {
-        op.amount = decimal::from_units(h->amount, wallets_[wi].scale).value;
+        const bool honor = wallets_[wi].held_at_expiry == held_expiry::honor;
+        for (const lot_part& p : h->parts) {
+          const lot* l = find_lot(w, p.lot);
+          if (honor || (l != nullptr && !d.expired(wi, *l))) {
+            captured.push_back(p);
+          } else {
+            d.release({p});
+          }
+        }
+        op.amount = decimal::from_units(sum(captured), wallets_[wi].scale).value;
       } else {
-        d.release(h->parts);  // so that units of expired lots expire in this same advance
+        d.release(h->parts);
       }
       journal_entry& e = d.add(entry_of(op.kind), op.id, op);
       if (op.kind == op_kind::capture) {
-        e.units = h->amount;
-        e.parts = h->parts;
+        e.units = sum(captured);
+        e.parts = std::move(captured);
       }
     }
     // Pending lots whose time has come, in lot order; debt is repaid first.
@@ -1011,7 +1078,8 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
   }
   // Expiry last; units that a timed-out hold released above expire now too (d.release()).
   for (std::uint16_t wi = 0; wi < wallets_.size(); ++wi) d.expire(wi);
-  return d.finish(ledger_result::ok);
+  d.finish(ledger_result::ok);
+  return out;
 }
 
 // --- applying ----------------------------------------------------------------------------------
@@ -1045,6 +1113,41 @@ lot& require_lot(wallet_state& w, id128 id) {
   lot* l = find_lot(w, id);
   if (l == nullptr) throw std::logic_error("ledger journal: entry refers to an unknown lot");
   return *l;
+}
+
+// The invariants, asserted on every entry applied (always on: a journal that breaks one is
+// corrupt, and booking it would make a balance silently wrong). apply() throws std::logic_error;
+// the state is then half-applied and must be discarded, as after any failed load.
+void ensure(bool holds, const char* what) {
+  if (!holds) throw std::logic_error(std::string("ledger invariant violated: ") + what);
+}
+
+/// A lot after a change: 0 <= held <= remaining <= amount.
+void ensure_lot(const lot& l) {
+  ensure(l.held >= 0 && l.held <= l.remaining && l.remaining <= l.amount,
+         "a lot's held <= remaining <= amount, none negative");
+}
+
+/// Takes `units` (>= 0) out of a lot's remaining (spent, expired, reversed, given away).
+void take_units(lot& l, std::int64_t units) {
+  ensure(units >= 0, "a part of a debit is not negative");
+  l.remaining -= units;
+  ensure_lot(l);
+}
+
+/// A wallet after an entry: no balance negative, and what it was credited less what left it is
+/// what its lots hold (the balance equation of docs/ledger.md, on the totals: O(1)).
+void ensure_wallet(const wallet_state& w) {
+  const balances& t = w.totals;
+  ensure(t.available >= 0 && t.pending >= 0 && t.held >= 0 && t.debt >= 0 && t.earned >= 0 &&
+             t.spent >= 0 && t.expired >= 0 && t.reversed >= 0 && t.transferred_in >= 0 &&
+             t.transferred_out >= 0,
+         "no balance is negative");
+  ensure(
+      t.earned + t.transferred_in - t.spent - t.expired - t.reversed - t.transferred_out + t.debt ==
+          t.available + t.held + t.pending,
+      "earned + transferred in - spent - expired - reversed - transferred out + debt = "
+      "available + held + pending");
 }
 
 /// Gives `l` a new expires_at and moves it to its place in the wallet's order.
@@ -1088,7 +1191,20 @@ bool ledger::apply(customer_state& from, customer_state& to, const transfer_deci
   return true;
 }
 
+namespace {
+void apply_entry(const std::vector<wallet_policy>& policies, customer_state& s,
+                 const journal_entry& e);
+}  // namespace
+
 void ledger::apply(customer_state& s, const journal_entry& e) const {
+  apply_entry(wallets_, s, e);
+  ensure_wallet(s.wallets[e.op.wallet]);
+}
+
+namespace {
+
+void apply_entry(const std::vector<wallet_policy>& policies, customer_state& s,
+                 const journal_entry& e) {
   if (e.sequence != s.version + 1) {
     throw std::logic_error("ledger journal: entries out of sequence");
   }
@@ -1096,9 +1212,12 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
   if (wi >= s.wallets.size()) throw std::logic_error("ledger journal: unknown wallet");
   wallet_state& w = s.wallets[wi];
   balances& t = w.totals;
-  const consumption_order order = wallets_[wi].order;
+  const consumption_order order = policies[wi].order;
   ++s.version;
-  id_record record{e.op, ledger_result::ok, e.units, {}, 0};
+  // What the id settles; recorded in place at the end (ledger-made entries record nothing).
+  ledger_result record_result = ledger_result::ok;
+  std::int64_t record_units = e.units;
+  const std::vector<lot_part>* record_parts = nullptr;
   if (e.marks_activity && e.kind != entry_kind::failed) {
     w.last_activity = e.at;
     w.lapses_at = e.lapses_at;
@@ -1106,18 +1225,19 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
 
   switch (e.kind) {
     case entry_kind::failed:
-      record.result = e.result;
-      record.units = 0;
+      record_result = e.result;
+      record_units = 0;
       break;
     case entry_kind::earn:
     case entry_kind::adjust:
       if (e.kind == entry_kind::adjust && !e.parts.empty()) {  // a debit adjustment
+        ensure(sum(e.parts) == e.units, "a debit's parts add up to it");
         for (const lot_part& p : e.parts) {
-          require_lot(w, p.lot).remaining -= p.units;
+          take_units(require_lot(w, p.lot), p.units);
           t.available -= p.units;
         }
         t.reversed += e.units;
-        record.units = -e.units;
+        record_units = -e.units;
         break;
       } else {
         lot l;
@@ -1130,6 +1250,8 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
         l.expires_at = e.expires_at;
         l.source_event = e.op.source_event;
         l.source_rule = e.op.source_rule;
+        ensure(e.units > 0, "a credit is positive");
+        ensure_lot(l);
         t.earned += e.units;
         t.debt -= e.debt_units;
         (l.pending ? t.pending : t.available) += l.remaining;
@@ -1141,7 +1263,7 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       l.pending = false;
       l.activates_at = e.at;
       t.pending -= l.remaining;
-      l.remaining -= e.debt_units;
+      take_units(l, e.debt_units);
       t.debt -= e.debt_units;
       t.available += l.remaining;
       set_expiry(w, order, l, e.expires_at);  // clock_starts: activation
@@ -1157,13 +1279,15 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       break;
     }
     case entry_kind::redeem:
-      for (const lot_part& p : e.parts) require_lot(w, p.lot).remaining -= p.units;
+      ensure(sum(e.parts) == e.units, "a debit's parts add up to it");
+      for (const lot_part& p : e.parts) take_units(require_lot(w, p.lot), p.units);
       t.available -= e.units;
       t.spent += e.units;
-      record.parts = e.parts;
+      record_parts = &e.parts;
       break;
     case entry_kind::transfer_out:
-      for (const lot_part& p : e.parts) require_lot(w, p.lot).remaining -= p.units;
+      ensure(sum(e.parts) == e.units, "a debit's parts add up to it");
+      for (const lot_part& p : e.parts) take_units(require_lot(w, p.lot), p.units);
       t.available -= e.units;
       t.transferred_out += e.units;
       break;
@@ -1189,7 +1313,13 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       h.parts = e.parts;
       h.deadline = e.op.deadline;
       h.on_timeout = e.op.on_timeout;
-      for (const lot_part& p : e.parts) require_lot(w, p.lot).held += p.units;
+      ensure(sum(e.parts) == e.units, "a hold's parts add up to it");
+      for (const lot_part& p : e.parts) {
+        ensure(p.units >= 0, "a part of a hold is not negative");
+        lot& l = require_lot(w, p.lot);
+        l.held += p.units;
+        ensure_lot(l);
+      }
       t.available -= e.units;
       t.held += e.units;
       w.holds.push_back(std::move(h));
@@ -1204,36 +1334,41 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       for (const lot_part& p : it->parts) {
         lot& l = require_lot(w, p.lot);
         l.held -= p.units;
+        ensure_lot(l);
         if (!l.pending) t.available += p.units;
       }
       t.held -= it->amount;
+      ensure(sum(e.parts) == e.units && e.units <= it->amount,
+             "a capture's parts add up to it, within the hold");
       for (const lot_part& p : e.parts) {
-        require_lot(w, p.lot).remaining -= p.units;
+        take_units(require_lot(w, p.lot), p.units);
         t.available -= p.units;
       }
       t.spent += e.units;
       w.holds.erase(it);
-      record.parts = e.parts;
+      record_parts = &e.parts;
       break;
     }
     case entry_kind::reverse_earn: {
       lot& earned = require_lot(w, e.op.target);
-      const std::optional<std::int64_t> asked = to_units(e.op.amount, wallets_[wi].scale);
+      const std::optional<std::int64_t> asked = to_units(e.op.amount, policies[wi].scale);
       earned.returned += asked.value_or(0);
       for (const lot_part& p : e.parts) {
         lot& l = require_lot(w, p.lot);
-        l.remaining -= p.units;
+        take_units(l, p.units);
         (l.pending ? t.pending : t.available) -= p.units;
       }
       t.reversed += e.units + e.debt_units;
       t.debt += e.debt_units;
-      record.units = e.units + e.debt_units;
+      record_units = e.units + e.debt_units;
       break;
     }
     case entry_kind::refund: {
       for (const lot_part& p : e.parts) {
+        ensure(p.units >= 0, "a part of a refund is not negative");
         lot& l = require_lot(w, p.lot);
         l.remaining += p.units;
+        ensure_lot(l);
         t.available += p.units;
         reopen(w, l);
       }
@@ -1267,7 +1402,7 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
       return;  // ledger-made: no id record
     case entry_kind::expire: {
       lot& l = require_lot(w, e.op.target);
-      l.remaining -= e.units;
+      take_units(l, e.units);
       (l.pending ? t.pending : t.available) -= e.units;
       t.expired += e.units;
       settle_first_open(w);
@@ -1275,8 +1410,15 @@ void ledger::apply(customer_state& s, const journal_entry& e) const {
     }
   }
   settle_first_open(w);
-  s.ids.insert(e.id, std::move(record));
+  id_record* record = s.ids.emplace(e.id);
+  if (record == nullptr) throw std::logic_error("ledger journal: an id applied twice");
+  record->op = e.op;
+  record->result = record_result;
+  record->units = record_units;
+  if (record_parts != nullptr) record->parts = *record_parts;
 }
+
+}  // namespace
 
 balances ledger::balance(const customer_state& s, std::uint16_t wallet) const {
   if (wallet >= s.wallets.size()) return {};

@@ -21,6 +21,7 @@ std::vector<wallet_policy> wallet_policies(const program& program) {
     w.refund_min_validity = t.refund_min_validity;
     w.expiry = t.expiry;
     w.reset_on = t.reset_on;
+    w.held_at_expiry = t.held_at_expiry;
     w.zone = program.zone();
     out.push_back(std::move(w));
   }

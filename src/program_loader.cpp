@@ -35,7 +35,9 @@ class program_builder {
   void currencies(const raw_node* node, program& out);
   void point_types(const raw_node* node, program& out);
   std::optional<point_type> one_point_type(const raw_node& node, std::size_t index,
-                                           const program& out);
+                                           const program& out,
+                                           std::vector<const raw_node*>& reset_events);
+  void resolve_reset_events(program& out);
   std::optional<decimal> unit_value(const raw_node& node, std::string_view what);
   const currency* point_type_currency(const raw_node* node, std::string_view what,
                                       const program& out);
@@ -53,6 +55,9 @@ class program_builder {
   const load_limits& limits_;
   std::vector<std::string> rejected_currencies_;         // listed in 'currencies' but not ISO 4217
   loyalty::time_zone zone_ = loyalty::time_zone::utc();  // the program's, once located
+  // Per point type (in out.point_types_ order): the names in `expiry: reset_on` that are no
+  // operation, to resolve as event types once `events:` is read.
+  std::vector<std::vector<const raw_node*>> reset_events_;
 };
 
 namespace {
@@ -112,6 +117,7 @@ void program_builder::build(const raw_node& root, program& out) {
   schema(top.optional("schema"), out);
   rules_builder rules(reader_, limits_, out);
   rules.events(top.optional("events"));
+  resolve_reset_events(out);
   variables(top.optional("variables"), out, rules.scope());
   rules.budgets(top.optional("budgets"));
   rules.groups(top.optional("groups"));
@@ -198,14 +204,17 @@ void program_builder::point_types(const raw_node* node, program& out) {
         continue;
       }
     }
-    if (std::optional<point_type> t = one_point_type(item, i, out)) {
+    std::vector<const raw_node*> reset_events;
+    if (std::optional<point_type> t = one_point_type(item, i, out, reset_events)) {
       out.point_types_.push_back(std::move(*t));
+      reset_events_.push_back(std::move(reset_events));
     }
   }
 }
 
-std::optional<point_type> program_builder::one_point_type(const raw_node& node, std::size_t index,
-                                                          const program& out) {
+std::optional<point_type> program_builder::one_point_type(
+    const raw_node& node, std::size_t index, const program& out,
+    std::vector<const raw_node*>& reset_events) {
   // Name the point type by its id in every message, even before the id is checked.
   const raw_node* id_node = node.is_mapping() ? internal::find_value(node, "id") : nullptr;
   const std::string what = id_node != nullptr && id_node->is_scalar()
@@ -241,7 +250,7 @@ std::optional<point_type> program_builder::one_point_type(const raw_node& node, 
       t.money == out.currencies_.front()) {
     t.value = decimal::from_int(1).value;
   }
-  internal::read_wallet_keys(reader_, m, what, t);
+  internal::read_wallet_keys(reader_, m, what, t, &reset_events);
   m.finish();
   if (!id || !rounding || !scale) return std::nullopt;
   t.id = *id;
@@ -249,6 +258,52 @@ std::optional<point_type> program_builder::one_point_type(const raw_node& node, 
   t.rounding = *rounding;
   t.scale = static_cast<int>(*scale);
   return t;
+}
+
+/// The event types named in `expiry: reset_on`: an event of such a type resets the wallet's
+/// inactivity clock (the engine records the activity). A name that is neither an operation nor a
+/// declared event type is reported here, with a suggestion from both.
+void program_builder::resolve_reset_events(program& out) {
+  std::vector<std::string_view> events;
+  for (const event_type& t : out.event_types_) {
+    if (!t.synthetic) events.push_back(t.id);
+  }
+  std::vector<std::string_view> all(events);
+  for (const op_kind k :
+       {op_kind::earn, op_kind::activate, op_kind::cancel_pending, op_kind::redeem,
+        op_kind::reserve, op_kind::capture, op_kind::release, op_kind::reverse_earn,
+        op_kind::refund, op_kind::adjust, op_kind::transfer, op_kind::record_activity}) {
+    all.push_back(to_string(k));
+  }
+  for (std::size_t i = 0; i < reset_events_.size() && i < out.point_types_.size(); ++i) {
+    point_type& t = out.point_types_[i];
+    for (const raw_node* node : reset_events_[i]) {
+      const std::string& name = node->text;
+      const auto it = std::find(events.begin(), events.end(), std::string_view(name));
+      const std::string what = fmt::format("'expiry: reset_on' of point type '{}'", t.id);
+      if (it == events.end()) {
+        const bool dotted = name.find('.') != std::string::npos;
+        reader_.sink().report(
+            dotted ? diag::unknown_reference : diag::invalid_choice, node->span,
+            fmt::format("{} names '{}', which is neither an operation nor an event type "
+                        "'events' declares{}",
+                        what, internal::printable(name),
+                        internal::did_you_mean(internal::closest_match(name, all))));
+        continue;
+      }
+      const auto index = static_cast<std::uint16_t>(
+          std::find_if(out.event_types_.begin(), out.event_types_.end(),
+                       [&](const event_type& e) { return e.id == name; }) -
+          out.event_types_.begin());
+      if (std::find(t.reset_on_events.begin(), t.reset_on_events.end(), index) !=
+          t.reset_on_events.end()) {
+        reader_.sink().report(diag::duplicate_id, node->span,
+                              fmt::format("{} lists '{}' twice", what, name));
+        continue;
+      }
+      t.reset_on_events.push_back(index);
+    }
+  }
 }
 
 std::optional<decimal> program_builder::unit_value(const raw_node& node, std::string_view what) {

@@ -26,6 +26,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace loyalty {
 
@@ -571,14 +572,22 @@ std::int64_t when_day(const posix_when& w, std::int64_t y) noexcept {
 // ---- Time zones: offsets over time ----------------------------------------------------------
 
 /// The record a time_zone handle points to. Records live until the process exits.
+struct offset_span;
+
 struct zone_impl {
   const date::time_zone* zone = nullptr;  // nullptr: the built-in UTC
   std::string_view name;
   std::optional<posix_rule> rule;  // applies from rule_from_s on
   std::int64_t rule_from_s = 0;
+  /// The spans of constant offset from table_begin_s to table_end_s, in time order, computed
+  /// when the zone is first located: the instants hosts convert (1900 to 2200) are found by a
+  /// binary search instead of the date library's lookup or the POSIX rule's arithmetic.
+  std::vector<std::int64_t> table_begins;  // begin_s of each span
+  std::vector<std::int64_t> table_offsets;
+  std::int64_t table_end_s = 0;
 };
 
-constexpr zone_impl utc_impl{nullptr, "UTC", std::nullopt, 0};
+const zone_impl utc_impl{nullptr, "UTC", std::nullopt, 0, {}, {}, 0};
 
 /// Far enough for every instant the library converts, small enough to add offsets to.
 constexpr std::int64_t unbounded_s = std::int64_t{1} << 50;
@@ -629,8 +638,8 @@ offset_span rule_span(const posix_rule& rule, std::int64_t s) noexcept {
   return span;
 }
 
-/// The span of constant offset containing the Unix second `s`.
-offset_span span_at(const zone_impl& zone, std::int64_t s) noexcept {
+/// The span of constant offset containing the Unix second `s`, computed (without the table).
+offset_span computed_span_at(const zone_impl& zone, std::int64_t s) noexcept {
   if (zone.zone == nullptr) return {-unbounded_s, unbounded_s, 0};
   if (zone.rule && s >= zone.rule_from_s) {
     offset_span span = rule_span(*zone.rule, s);
@@ -642,6 +651,39 @@ offset_span span_at(const zone_impl& zone, std::int64_t s) noexcept {
                    std::min(info.end.time_since_epoch().count(), unbounded_s), info.offset.count()};
   if (zone.rule) span.end_s = std::min(span.end_s, zone.rule_from_s);
   return span;
+}
+
+/// The span of constant offset containing the Unix second `s`.
+offset_span span_at(const zone_impl& zone, std::int64_t s) noexcept {
+  const std::vector<std::int64_t>& begins = zone.table_begins;
+  if (begins.empty() || s < begins.front() || s >= zone.table_end_s) {
+    return computed_span_at(zone, s);
+  }
+  // The last span beginning at or before s.
+  const auto i = static_cast<std::size_t>(std::upper_bound(begins.begin(), begins.end(), s) -
+                                          begins.begin() - 1);
+  const std::int64_t end_s = i + 1 < begins.size() ? begins[i + 1] : zone.table_end_s;
+  return {begins[i], end_s, zone.table_offsets[i]};
+}
+
+/// Fills the zone's span table for [from_s, to_s) from the computed spans.
+void build_span_table(zone_impl& zone, std::int64_t from_s, std::int64_t to_s) {
+  offset_span span = computed_span_at(zone, from_s);
+  // The first span may begin long before from_s: the table starts where it does.
+  constexpr std::size_t spans_max = 4096;  // real zones have a few hundred over three centuries
+  while (zone.table_begins.size() < spans_max) {
+    zone.table_begins.push_back(span.begin_s);
+    zone.table_offsets.push_back(span.offset_s);
+    if (span.end_s >= to_s) {
+      zone.table_end_s = span.end_s;
+      return;
+    }
+    const std::int64_t end_s = span.end_s;
+    span = computed_span_at(zone, end_s);
+    if (span.begin_s != end_s) break;  // spans that do not meet: keep computing instead
+  }
+  zone.table_begins.clear();  // not expected: keep computing instead
+  zone.table_offsets.clear();
 }
 
 /// The first instant whose local time is at or after the local second `local_s`.
@@ -708,6 +750,8 @@ std::unique_ptr<zone_impl> make_zone_impl(const date::time_zone* zone) {
       impl->rule_from_s = from_s;
     }
   }
+  build_span_table(*impl, days_from_civil(1900, 1, 1) * seconds_per_day,
+                   days_from_civil(2200, 1, 1) * seconds_per_day);
   return impl;
 }
 

@@ -28,6 +28,7 @@ const auto order_choices =
     named(std::array{consumption_order::soonest_expiring_first, consumption_order::fifo});
 const auto return_choices = named(std::array{
     return_policy::only_pending, return_policy::within_balance, return_policy::allow_negative});
+const auto held_choices = named(std::array{held_expiry::expire, held_expiry::honor});
 const auto op_choices = named(
     std::array{op_kind::earn, op_kind::activate, op_kind::cancel_pending, op_kind::redeem,
                op_kind::reserve, op_kind::capture, op_kind::release, op_kind::reverse_earn,
@@ -181,11 +182,20 @@ std::optional<std::vector<month_day>> read_dates(schema_reader& r, const raw_nod
 }
 
 std::optional<op_kind_set> read_reset_on(schema_reader& r, const raw_node& node,
-                                         std::string_view what) {
+                                         std::string_view what,
+                                         std::vector<const raw_node*>* event_names) {
   if (!r.expect(node, node_kind::sequence, what)) return std::nullopt;
   bool ok = true;
   op_kind_set set;
   for (const raw_node& item : node.children) {
+    // A name that is no operation may be an event type: the program's events are declared
+    // later in the file, so the caller resolves it once they are known.
+    if (event_names != nullptr && item.is_scalar() &&
+        std::none_of(op_choices.begin(), op_choices.end(),
+                     [&](const auto& c) { return c.first == item.text; })) {
+      event_names->push_back(&item);
+      continue;
+    }
     const std::optional<op_kind> k =
         r.choice<op_kind>(&item, fmt::format("an operation in {}", what), op_choices);
     if (!k) {
@@ -224,7 +234,8 @@ struct expiry_keys {
 
 class expiry_reader {
  public:
-  expiry_reader(schema_reader& r, std::string_view owner) : r_(r), owner_(owner) {}
+  expiry_reader(schema_reader& r, std::string_view owner, std::vector<const raw_node*>* event_names)
+      : r_(r), owner_(owner), event_names_(event_names) {}
 
   void read(const raw_node& node, point_type& t);
 
@@ -261,6 +272,7 @@ class expiry_reader {
 
   schema_reader& r_;
   std::string_view owner_;
+  std::vector<const raw_node*>* event_names_;
   std::optional<expiry_kind> kind_;
   bool ok_ = true;
 };
@@ -302,7 +314,7 @@ void expiry_reader::read(const raw_node& node, point_type& t) {
     min_validity = need(read_validity(r_, k.min_validity, what("min_validity")));
   }
   if (wanted(k.reset_on, "reset_on", {inactivity})) {
-    reset_on = need(read_reset_on(r_, *k.reset_on, what("reset_on")));
+    reset_on = need(read_reset_on(r_, *k.reset_on, what("reset_on"), event_names_));
   }
   if (kind_ == after || kind_ == inactivity) require(node, k.period, "period");
   if (kind_ == fixed_dates) require(node, k.dates, "dates");
@@ -326,7 +338,8 @@ void expiry_reader::read(const raw_node& node, point_type& t) {
 
 }  // namespace
 
-void read_wallet_keys(schema_reader& reader, map_reader& m, std::string_view what, point_type& t) {
+void read_wallet_keys(schema_reader& reader, map_reader& m, std::string_view what, point_type& t,
+                      std::vector<const raw_node*>* reset_events) {
   if (const raw_node* n = m.optional("consumption_order")) {
     const auto v = reader.choice<consumption_order>(
         n, fmt::format("'consumption_order' of {}", what), order_choices);
@@ -337,14 +350,20 @@ void read_wallet_keys(schema_reader& reader, map_reader& m, std::string_view wha
         reader.choice<return_policy>(n, fmt::format("'return_policy' of {}", what), return_choices);
     if (v) t.returns = *v;
   }
+  if (const raw_node* n = m.optional("held_at_expiry")) {
+    const auto v =
+        reader.choice<held_expiry>(n, fmt::format("'held_at_expiry' of {}", what), held_choices);
+    if (v) t.held_at_expiry = *v;
+  }
   if (const raw_node* n = m.optional("refund_min_validity")) {
     const auto v = read_validity(reader, n, fmt::format("'refund_min_validity' of {}", what));
     if (v) t.refund_min_validity = *v;
   }
-  read_expiry(reader, m.optional("expiry"), what, t);
+  read_expiry(reader, m.optional("expiry"), what, t, reset_events);
 }
 
-void read_expiry(schema_reader& reader, const raw_node* n, std::string_view what, point_type& t) {
+void read_expiry(schema_reader& reader, const raw_node* n, std::string_view what, point_type& t,
+                 std::vector<const raw_node*>* reset_events) {
   if (n != nullptr && n->is_scalar()) {
     // `expiry: never` reads naturally but is not the form: say which one is.
     const bool named_policy = std::any_of(policy_choices.begin(), policy_choices.end(),
@@ -355,7 +374,7 @@ void read_expiry(schema_reader& reader, const raw_node* n, std::string_view what
                     "'{{policy: {}}}', not text",
                     what, named_policy ? std::string_view(n->text) : "never"));
   } else if (n != nullptr) {
-    expiry_reader(reader, what).read(*n, t);
+    expiry_reader(reader, what, reset_events).read(*n, t);
   }
 }
 

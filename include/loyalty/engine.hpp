@@ -30,6 +30,10 @@
 
 namespace loyalty {
 
+namespace internal {
+struct engine_tables;
+}  // namespace internal
+
 /// The id of an event the host names with text (an invoice number, a bet id): a 128-bit hash.
 /// Derive it once, where the event enters the host; the engine itself hashes no strings.
 id128 event_id(std::string_view text) noexcept;
@@ -324,6 +328,8 @@ class engine {
   void prepare(member& m) const;
   std::shared_ptr<const loyalty::program> program_;
   loyalty::ledger ledger_;
+  // What the engine derives from the program once (src/engine.cpp).
+  std::shared_ptr<const internal::engine_tables> tables_;
 };
 
 /// Where a host keeps its members: load one, and store it with the journal entries of a decision

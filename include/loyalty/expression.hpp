@@ -33,6 +33,10 @@
 
 namespace loyalty {
 
+namespace internal::expr {
+struct impl_access;  // the library's own view of a compiled expression (src/expr)
+}  // namespace internal::expr
+
 /// The kinds of values an expression computes with.
 enum class value_kind : std::uint8_t {
   null,
@@ -365,6 +369,7 @@ class compiled_expression {
   explicit compiled_expression(std::unique_ptr<impl> p);
 
  private:
+  friend struct internal::expr::impl_access;
   std::unique_ptr<impl> impl_;
 };
 

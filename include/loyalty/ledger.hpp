@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "loyalty/decimal.hpp"
@@ -84,6 +85,17 @@ enum class return_policy : std::uint8_t {
 /// What happens to a hold when its deadline passes (in advance()).
 enum class timeout_action : std::uint8_t { capture, release, none };
 
+/// What becomes of held units whose lot expires while they are held (`held_at_expiry`).
+enum class held_expiry : std::uint8_t {
+  /// They expire with their lot: a capture spends only held units of lots still valid, and the
+  /// held units of expired lots expire when the hold ends (captured, released or timed out). No
+  /// expired unit is ever spent. The default.
+  expire,
+  /// The hold keeps them: a capture spends them although their lot has expired since it was
+  /// reserved (as a card authorisation is honoured); released, they expire.
+  honor,
+};
+
 /// What an operation asks for. Build one with the named constructors.
 enum class op_kind : std::uint8_t {
   earn,             ///< credit a new lot (pending while activates_at > now)
@@ -103,6 +115,7 @@ enum class op_kind : std::uint8_t {
 std::string_view to_string(consumption_order o) noexcept;
 std::string_view to_string(return_policy p) noexcept;
 std::string_view to_string(timeout_action a) noexcept;
+std::string_view to_string(held_expiry h) noexcept;
 std::string_view to_string(op_kind k) noexcept;
 
 /// A set of operation kinds: which operations reset a wallet's inactivity clock.
@@ -133,6 +146,8 @@ struct wallet_policy {
   /// expired (or expires sooner than this) is re-issued as a new lot valid this long (an exact
   /// duration, not calendar days).
   duration refund_min_validity = duration::days(30);
+  /// Held units of a lot that expires while they are held: expire with it, or stay capturable.
+  held_expiry held_at_expiry = held_expiry::expire;
   /// When credits expire: never by default. An earn or credit adjustment without its own
   /// `expires_at` gets expiry_instant(expiry, start, zone); see docs/ledger.md#expiry-policies.
   expiry_policy expiry;
@@ -225,7 +240,8 @@ struct ledger_op {
   static ledger_op transfer(id128 id, std::uint16_t wallet, decimal amount,
                             id128 recipient) noexcept;
   /// A resetting event (an order, a login: whatever the program counts as activity) for a
-  /// wallet with an `inactivity` expiry policy. The engine issues it; it moves no units.
+  /// wallet with an `inactivity` expiry policy; it moves no units. The engine issues it for the
+  /// event types the point type's `expiry: reset_on` lists.
   static ledger_op record_activity(id128 id, std::uint16_t wallet) noexcept;
 };
 
@@ -379,14 +395,17 @@ class chunked_list {
   T& operator[](std::size_t i) noexcept { return chunks_[i / chunk][i % chunk]; }
   const T& operator[](std::size_t i) const noexcept { return chunks_[i / chunk][i % chunk]; }
   T& back() noexcept { return (*this)[size_ - 1]; }
-  void push_back(T value) {
+  template <typename... Args>
+  T& emplace_back(Args&&... args) {
     if (size_ % chunk == 0) {
       chunks_.emplace_back();
       chunks_.back().reserve(chunk);
     }
-    chunks_.back().push_back(std::move(value));
+    T& added = chunks_.back().emplace_back(std::forward<Args>(args)...);
     ++size_;
+    return added;
   }
+  void push_back(T value) { emplace_back(std::move(value)); }
 
   class const_iterator {
    public:
@@ -431,7 +450,10 @@ class id_index {
   id_record* find(id128 id) noexcept;
   bool contains(id128 id) const noexcept { return find(id) != nullptr; }
   /// Adds `id` with `record`; false, changing nothing, when `id` is there already.
-  bool insert(id128 id, id_record record);
+  bool insert(id128 id, id_record&& record);
+  /// Adds `id` with a default record and returns it to be filled in place; nullptr, changing
+  /// nothing, when `id` is there already.
+  id_record* emplace(id128 id);
   std::size_t size() const noexcept { return entries_.size(); }
   bool empty() const noexcept { return entries_.empty(); }
   /// Every id and record, in the order they were added.
@@ -529,8 +551,6 @@ class ledger {
   std::string check(const customer_state& state) const;
 
  private:
-  decision decide(const customer_state& state, const ledger_op& op, timestamp now,
-                  decision&& reuse) const;
   std::vector<wallet_policy> wallets_;
 };
 

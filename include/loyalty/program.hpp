@@ -52,9 +52,13 @@ struct point_type {
   expiry_policy expiry;
   /// With an `inactivity` expiry: the operations that reset the clock (`expiry: reset_on`).
   op_kind_set reset_on{op_kind::earn, op_kind::redeem};
+  /// With an `inactivity` expiry: the event types (indices into program::event_types()) that
+  /// reset the clock when the engine processes one (`expiry: reset_on` lists them by name).
+  std::vector<std::uint16_t> reset_on_events;
   consumption_order order = consumption_order::soonest_expiring_first;  ///< `consumption_order`
   return_policy returns = return_policy::within_balance;                ///< `return_policy`
   duration refund_min_validity = duration::days(30);                    ///< `refund_min_validity`
+  held_expiry held_at_expiry = held_expiry::expire;                     ///< `held_at_expiry`
 
   bool is_money() const noexcept { return money != nullptr; }
 };

@@ -39,6 +39,8 @@ read_status read_file(const std::string& path, std::size_t max_bytes, std::strin
 extern const command check_command;
 extern const command simulate_command;
 extern const command diff_command;
+extern const command test_command;
+extern const command explain_command;
 extern const command generate_command;
 
 }  // namespace loyalty::cli

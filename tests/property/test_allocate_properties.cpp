@@ -66,7 +66,11 @@ rc::Gen<raw_decimal> gen_weight() {
 rc::Gen<std::vector<raw_decimal>> gen_weights() {
   return rc::gen::withSize([](int size) {
     const int count_max = 1 + size / 8;  // up to 13 parts
-    return rc::gen::mapcat(rc::gen::inRange(1, count_max + 1), [](int count) {
+    // One case in five has 33 to 48 parts: allocate's general path (up to 32 parts take a
+    // shortcut, which the other cases check).
+    auto counts = rc::gen::weightedOneOf<int>(
+        {{4, rc::gen::inRange(1, count_max + 1)}, {1, rc::gen::inRange(33, 49)}});
+    return rc::gen::mapcat(std::move(counts), [](int count) {
       return rc::gen::container<std::vector<raw_decimal>>(static_cast<std::size_t>(count),
                                                           gen_weight());
     });

@@ -90,10 +90,12 @@ struct model_policy {
   m_round round_to = m_round::none;
   bool from_activation = false;  ///< after: the clock starts when a pending earn activates
   op_kind_set reset_on;          ///< inactivity
+  bool honor_held = false;       ///< held_at_expiry: honor (default: expire)
 };
 
 const std::array<model_policy, wallet_count> model_policies = {{
-    {0, consumption_order::soonest_expiring_first, return_policy::allow_negative},
+    {0, consumption_order::soonest_expiring_first, return_policy::allow_negative, m_expiry::never,
+     0, m_round::none, false, {}, true},
     {2, consumption_order::fifo, return_policy::within_balance},
     {1, consumption_order::soonest_expiring_first, return_policy::only_pending, m_expiry::after, 10,
      m_round::week, true},
@@ -112,6 +114,7 @@ ledger make_ledger() {
     policies[i].scale = m.scale;
     policies[i].order = m.order;
     policies[i].returns = m.returns;
+    if (m.honor_held) policies[i].held_at_expiry = loyalty::held_expiry::honor;
     const std::optional<loyalty::calendar_unit> round_to =
         m.round_to == m_round::day    ? std::optional(loyalty::calendar_unit::day)
         : m.round_to == m_round::week ? std::optional(loyalty::calendar_unit::week)
@@ -262,6 +265,9 @@ struct outcome {
   std::int64_t units = 0;       ///< decision::units
   std::vector<m_part> expired;  ///< the expire entries that must come first: lot, units
   bool writes = false;          ///< an entry for the op itself (ok, or a failure that burns it)
+  /// Expire entries after the op's own: held units a capture or release gives back to lots that
+  /// have expired.
+  std::vector<m_part> expired_after;
   // The operation's own entry, when ok:
   std::int64_t entry_units = 0;  ///< journal_entry::units
   std::vector<m_part> parts;     ///< journal_entry::parts
@@ -551,8 +557,23 @@ class model_customer {
     return repaid;
   }
 
-  /// Ends hold `id`: its first `captured` units are spent, the rest goes back to its lots.
-  static std::vector<m_part> settle(m_wallet& w, id128 id, std::int64_t captured) {
+  /// Units of hold `id` a capture may spend at `now`: all of them, or (held_at_expiry: expire)
+  /// those of lots still valid.
+  static std::int64_t capturable(m_wallet& w, id128 id, bool honor, timestamp now) {
+    const m_hold& h = *std::find_if(w.holds.begin(), w.holds.end(),
+                                    [id](const m_hold& x) { return x.id == id; });
+    std::int64_t n = 0;
+    for (const m_part& p : h.parts) {
+      if (honor || lot_of(w, p.lot).expires_at > now) n += p.units;
+    }
+    return n;
+  }
+
+  /// Ends hold `id`: its first `captured` units (of lots still valid unless `honor`) are spent,
+  /// the rest goes back to its lots. When `expired` is given, the units given back to lots
+  /// expired by `now` expire at once and are listed there (a capture or release by the host).
+  static std::vector<m_part> settle(m_wallet& w, id128 id, std::int64_t captured, bool honor,
+                                    timestamp now, std::vector<m_part>* expired) {
     const auto it =
         std::find_if(w.holds.begin(), w.holds.end(), [id](const m_hold& h) { return h.id == id; });
     std::vector<m_part> spent;
@@ -560,11 +581,25 @@ class model_customer {
     for (const m_part& p : it->parts) {
       m_lot& l = lot_of(w, p.lot);
       l.held -= p.units;
+      if (!honor && l.expires_at <= now) continue;
       const std::int64_t n = std::min(left, p.units);
       if (n > 0) {
         l.remaining -= n;
         spent.push_back({p.lot, n});
         left -= n;
+      }
+    }
+    if (expired != nullptr) {
+      for (const m_part& p : it->parts) {
+        m_lot& l = lot_of(w, p.lot);
+        std::int64_t back = p.units;
+        for (const m_part& x : spent) {
+          if (x.lot == p.lot) back -= x.units;
+        }
+        if (back <= 0 || l.expires_at > now) continue;
+        l.remaining -= back;
+        w.expired += back;
+        expired->push_back({p.lot, back});
       }
     }
     w.spent += captured;
@@ -769,8 +804,13 @@ outcome model_customer::step_op(const ledger_op& op, timestamp now) {
       if (it->deadline <= now && it->on_timeout != timeout_action::none) {
         return burn(o, op, ledger_result::hold_timed_out);
       }
+      if (op.kind == op_kind::capture &&
+          units > capturable(w, op.target, policy.honor_held, now)) {
+        return burn(o, op, ledger_result::hold_exceeded);
+      }
       const std::int64_t captured = op.kind == op_kind::capture ? units : 0;
-      std::vector<m_part> parts = settle(w, op.target, captured);
+      std::vector<m_part> parts =
+          settle(w, op.target, captured, policy.honor_held, now, &o.expired_after);
       o.entry_units = captured;
       o.parts = parts;
       return settle_ok(o, op, captured, std::move(parts));
@@ -878,9 +918,12 @@ advance_outcome model_customer::advance(timestamp now) {
       op.id = h.id.child(1);
       op.wallet = wi;
       op.target = h.id;
-      const std::int64_t captured = capture ? h.amount : 0;
+      // A timeout capture spends what it may; units it gives back to expired lots expire
+      // with the others below.
+      const bool honor = model_policies[wi].honor_held;
+      const std::int64_t captured = capture ? capturable(w, h.id, honor, now) : 0;
       op.amount = decimal::from_units(captured, model_policies[wi].scale).value;
-      records_.push_back(make_record(op, captured, settle(w, h.id, captured)));
+      records_.push_back(make_record(op, captured, settle(w, h.id, captured, honor, now, nullptr)));
       out.timeouts.push_back({wi, h.id, capture});
     }
     for (const std::size_t i : order_of(w, model_policies[wi].order)) {
@@ -1378,11 +1421,13 @@ void simulation::submit(customer_slot& s, const ledger_op& op, how way) {
   }
   const std::size_t lapses = want.lapse ? 1 : 0;
   const std::size_t expiries = want.expired.size();
-  const std::size_t entries = lapses + expiries + (want.writes ? 1 : 0);
+  const std::size_t after = want.expired_after.size();
+  const std::size_t entries = lapses + expiries + (want.writes ? 1 : 0) + after;
   if (d.entries.size() != entries) {
     problems += "decision has " + std::to_string(d.entries.size()) + " entries, expected " +
                 std::to_string(lapses) + " lapses, " + std::to_string(expiries) + " expiries" +
-                (want.writes ? " and one for the operation\n" : "\n");
+                (want.writes ? ", one for the operation" : "") + " and " + std::to_string(after) +
+                " expiries after it\n";
   } else {
     for (std::size_t i = 0; i < d.entries.size(); ++i) {
       const journal_entry& e = d.entries[i];
@@ -1391,7 +1436,9 @@ void simulation::submit(customer_slot& s, const ledger_op& op, how way) {
     }
     if (want.lapse) problems += diff_lapse(d.entries.front(), s.customer, op.wallet, *want.lapse);
     problems += diff_expiries(std::span(d.entries).subspan(lapses, expiries), want.expired);
-    if (want.writes) problems += diff_entry(d.entries.back(), op, want, now_);
+    if (want.writes) problems += diff_entry(d.entries[lapses + expiries], op, want, now_);
+    problems += diff_expiries(std::span(d.entries).subspan(entries - after, after),
+                              want.expired_after);
   }
   if (entries == 0 && store_->journal(s.customer).size() != journal_size) {
     problems += "something was written for an operation that changes nothing\n";

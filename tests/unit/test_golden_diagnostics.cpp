@@ -65,6 +65,15 @@ TEST_CASE("every diagnostic code is exercised by a golden file or a named test",
       seen.insert((*it)[1].str());
     }
   }
+  // Test files of `loyalty test` (L05xx) have their golden output in tests/cli/expected.
+  for (const fs::path& f : loyalty::test::files_with_extension(
+           fs::path(LOYALTY_TEST_DIR) / "cli" / "expected", ".txt")) {
+    const std::string text = read_text(f);
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), code_re);
+         it != std::sregex_iterator(); ++it) {
+      seen.insert((*it)[1].str());
+    }
+  }
   // Reported outside the loader's golden files: L0001 by the CLI (tests/cli), L0002 needs a
   // source larger than the default limit (test_program.cpp lowers the limit instead).
   seen.insert("L0001");

@@ -447,3 +447,43 @@ TEST_CASE("credits that would overflow a wallet's totals are refused", "[ledger]
   CHECK(k.b().available == max);
   CHECK(k.b().spent == 0);
 }
+
+TEST_CASE("ledger: an entry that would break an invariant is refused by apply", "[ledger]") {
+  // apply() asserts the invariants on every entry, always: a corrupt journal (a host's encoding
+  // bug, a tampered row) stops with std::logic_error instead of booking a wrong balance.
+  book b;
+  const timestamp t = at("2026-01-05T10:00:00Z");
+  REQUIRE(b.run(ledger_op::earn(id(10), 0, d("100")), t) == ledger_result::ok);
+  const loyalty::decision redeem = b.l.decide(b.s, ledger_op::redeem(id(11), 0, d("30")), t);
+  REQUIRE(redeem.result == ledger_result::ok);
+  REQUIRE(redeem.entries.size() == 1);
+  REQUIRE(redeem.entries[0].parts.size() == 1);
+
+  const auto refused = [&](loyalty::journal_entry e, const char* what) {
+    customer_state copy = b.s;
+    INFO(what);
+    CHECK_THROWS_WITH(b.l.apply(copy, e), Catch::Contains("ledger invariant violated"));
+  };
+  loyalty::journal_entry e = redeem.entries[0];
+  e.parts[0].units = 130;
+  e.units = 130;
+  refused(e, "more than the lot holds");
+  e = redeem.entries[0];
+  e.parts[0].units = 20;
+  refused(e, "parts that do not add up to the debit");
+  e = redeem.entries[0];
+  e.parts = {{id(10), 40}, {id(10), -10}};
+  refused(e, "a negative part");
+  e = redeem.entries[0];
+  e.units = 130;
+  e.parts[0].units = 130;
+  e.kind = loyalty::entry_kind::reserve;
+  refused(e, "a hold of more than the lot holds");
+
+  // The untampered entry applies, and the balances are exact.
+  customer_state copy = b.s;
+  b.l.apply(copy, redeem.entries[0]);
+  CHECK(b.l.balance(copy, 0).available == 70);
+  CHECK(b.l.balance(copy, 0).spent == 30);
+  CHECK(b.l.check(copy).empty());
+}

@@ -381,13 +381,15 @@ TEST_CASE("a lapse expires pending lots, and held units once released", "[ledger
   // The pending lot can no longer be activated.
   REQUIRE(k.run(ledger_op::activate(id(5), 0, id(2)), at("2026-02-01T00:00:00Z")) ==
           ledger_result::lot_expired);
-  // Released held units go back to their lapsed lot and expire at the next step.
+  // Released held units go back to their lapsed lot and expire in the same decision.
   REQUIRE(k.run(ledger_op::release(id(6), 0, id(3)), at("2026-02-02T00:00:00Z")) ==
           ledger_result::ok);
-  k.advance(at("2026-02-02T00:00:00Z"));
-  CHECK(k.last == std::vector<entry_kind>{entry_kind::expire});
+  CHECK(k.last == std::vector<entry_kind>{entry_kind::release, entry_kind::expire});
   CHECK(k.b().expired == 140);
   CHECK(k.b().available == 0);
+  CHECK(k.b().held == 0);
+  k.advance(at("2026-02-02T00:00:00Z"));
+  CHECK(k.last.empty());
 
   // A refund after the lapse cannot go back to a lapsed lot: it is re-issued, and that credit
   // starts the clock again.
@@ -505,4 +507,63 @@ TEST_CASE("transfers keep the policy's expiry and count as activity when listed"
   CHECK(late.from.entries[2].kind == entry_kind::failed);
   CHECK(alice.wallets[1].totals.expired == 30);
   CHECK(bob.wallets[1].totals.available == 20);  // Bob's wallet lapses on its own operations
+}
+
+TEST_CASE("held units of a lot that expires while held: expire or honor", "[ledger][expiry]") {
+  // Lot A: 50 points expiring 10 January; lot B: 100 points expiring in December. A hold of 80
+  // takes A's 50 and B's 30 (soonest expiring first); A expires while they are held.
+  const auto setup = [](loyalty::held_expiry mode) {
+    wallet_policy p;
+    p.held_at_expiry = mode;
+    book k({p});
+    const timestamp t0 = at("2026-01-05T00:00:00Z");
+    REQUIRE(k.run(ledger_op::earn(id(1), 0, d("50"), at("2026-01-10T00:00:00Z")), t0) ==
+            ledger_result::ok);
+    REQUIRE(k.run(ledger_op::earn(id(2), 0, d("100"), at("2026-12-01T00:00:00Z")), t0) ==
+            ledger_result::ok);
+    REQUIRE(k.run(ledger_op::reserve(id(3), 0, d("80"), at("2026-01-20T00:00:00Z"),
+                                     loyalty::timeout_action::capture),
+                  t0) == ledger_result::ok);
+    return k;
+  };
+  const timestamp after = at("2026-01-12T00:00:00Z");
+
+  SECTION("expire (the default): only valid held units can be captured") {
+    book k = setup(loyalty::held_expiry::expire);
+    CHECK(k.run(ledger_op::capture(id(4), 0, id(3), d("80")), after) ==
+          ledger_result::hold_exceeded);
+    // The failure burned id 4; the hold is intact.
+    CHECK(k.b().held == 80);
+    REQUIRE(k.run(ledger_op::capture(id(5), 0, id(3), d("30")), after) == ledger_result::ok);
+    // B's 30 spent; A's 50, released, expire in the same decision.
+    CHECK(k.last == std::vector<entry_kind>{entry_kind::capture, entry_kind::expire});
+    CHECK(k.b().spent == 30);
+    CHECK(k.b().expired == 50);
+    CHECK(k.b().held == 0);
+    CHECK(k.b().available == 70);
+    CHECK(k.lot(id(1)).remaining == 0);
+  }
+  SECTION("expire: a timeout capture takes the valid units, the rest expires") {
+    book k = setup(loyalty::held_expiry::expire);
+    k.advance(at("2026-01-20T00:00:00Z"));
+    CHECK(k.last == std::vector<entry_kind>{entry_kind::capture, entry_kind::expire});
+    CHECK(k.b().spent == 30);
+    CHECK(k.b().expired == 50);
+    CHECK(k.b().available == 70);
+  }
+  SECTION("honor: the hold keeps its units, and a capture spends them") {
+    book k = setup(loyalty::held_expiry::honor);
+    REQUIRE(k.run(ledger_op::capture(id(4), 0, id(3), d("80")), after) == ledger_result::ok);
+    CHECK(k.last == std::vector<entry_kind>{entry_kind::capture});
+    CHECK(k.b().spent == 80);
+    CHECK(k.b().expired == 0);
+    CHECK(k.b().available == 70);
+  }
+  SECTION("honor: released, they expire at once") {
+    book k = setup(loyalty::held_expiry::honor);
+    REQUIRE(k.run(ledger_op::release(id(4), 0, id(3)), after) == ledger_result::ok);
+    CHECK(k.last == std::vector<entry_kind>{entry_kind::release, entry_kind::expire});
+    CHECK(k.b().expired == 50);
+    CHECK(k.b().available == 100);
+  }
 }

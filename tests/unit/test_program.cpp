@@ -237,6 +237,7 @@ point_types:
     consumption_order: fifo
     return_policy: allow_negative
     refund_min_validity: 7d12h
+    held_at_expiry: honor
     expiry:
       policy: after
       period: 12 months
@@ -279,10 +280,12 @@ point_types:
   CHECK(w[0].refund_min_validity == defaults.refund_min_validity);
   CHECK(w[0].expiry == loyalty::expiry_policy::never());
   CHECK(w[0].reset_on == defaults.reset_on);
+  CHECK(w[0].held_at_expiry == loyalty::held_expiry::expire);
 
   CHECK(w[1].order == loyalty::consumption_order::fifo);
   CHECK(w[1].returns == loyalty::return_policy::allow_negative);
   CHECK(w[1].refund_min_validity == loyalty::duration::days(7) + loyalty::duration::hours(12));
+  CHECK(w[1].held_at_expiry == loyalty::held_expiry::honor);
   CHECK(w[1].expiry == loyalty::expiry_policy::after(loyalty::calendar_period::months(12),
                                                      loyalty::calendar_unit::quarter,
                                                      loyalty::clock_start::activation));
