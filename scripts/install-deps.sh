@@ -5,7 +5,7 @@
 #   bash scripts/install-deps.sh          # build the library, the CLI and the tests
 #   bash scripts/install-deps.sh --bench  # also Google Benchmark (bench/)
 #   bash scripts/install-deps.sh --ci     # everything .ci/run needs: clang with sanitizers and
-#                                         # libFuzzer, clang-format, Google Benchmark
+#                                         # libFuzzer, clang-format, Google Benchmark, Chromium
 #
 # Runs apt-get as root, through sudo otherwise. Never prompts (DEBIAN_FRONTEND=noninteractive).
 set -euo pipefail
@@ -32,8 +32,9 @@ for arg in "$@"; do
   esac
 done
 
+# python3 reads back the JSON reports in the CLI tests.
 packages=(build-essential cmake ninja-build pkg-config libboost-dev libfmt-dev libyaml-cpp-dev
-  catch2 librapidcheck-dev libhowardhinnant-date-dev tzdata)
+  catch2 librapidcheck-dev libhowardhinnant-date-dev tzdata python3)
 if ((bench || ci)); then
   packages+=(libbenchmark-dev)
 fi
@@ -42,6 +43,9 @@ if ((ci)); then
   # runtimes. llvm provides llvm-symbolizer, so sanitizer reports show file:line. git lists the
   # files the clang-format stage checks.
   packages+=(clang clang-format libclang-rt-14-dev llvm git)
+  # The HTML report of `loyalty simulate` is checked in headless Chromium
+  # (tests/cli/html_report.sh; skipped where chromium is missing). Fonts for its text.
+  packages+=(chromium fonts-dejavu-core)
 fi
 
 installed() {

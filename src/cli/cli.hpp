@@ -41,5 +41,6 @@ extern const command simulate_command;
 extern const command diff_command;
 extern const command test_command;
 extern const command explain_command;
+extern const command generate_command;
 
 }  // namespace loyalty::cli

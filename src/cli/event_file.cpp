@@ -454,6 +454,10 @@ column_role role_of(std::string_view name) {
   return column_role::field;
 }
 
+std::uint32_t customer_hash(std::string_view customer) noexcept {
+  return customer.empty() ? 0 : static_cast<std::uint32_t>(event_id(customer).low);
+}
+
 int column_index(const std::vector<std::string>& columns, std::string_view name) {
   for (std::size_t i = 0; i < columns.size(); ++i) {
     if (columns[i] == name) return static_cast<int>(i);
@@ -482,6 +486,7 @@ bool event_source::index(time_zone zone, std::string& error) {
   std::vector<std::string_view> cells;
   std::size_t id_col = 0;
   std::size_t at_col = 0;
+  std::size_t customer_col = 0;
   if (format_ == event_format::csv) {
     std::size_t extra = 0;
     const std::size_t end = row_end(text, 0, extra);
@@ -493,6 +498,7 @@ bool event_source::index(time_zone zone, std::string& error) {
     columns_.assign(cells.begin(), cells.end());
     id_col = static_cast<std::size_t>(std::max(column_index(columns_, "id"), 0));
     at_col = static_cast<std::size_t>(std::max(column_index(columns_, "at"), 0));
+    customer_col = static_cast<std::size_t>(std::max(column_index(columns_, "customer"), 0));
     for (const char* required : {"id", "type", "customer", "at"}) {
       if (column_index(columns_, required) < 0) {
         error = fmt::format("{}:1: the header has no '{}' column", path_, required);
@@ -529,6 +535,7 @@ bool event_source::index(time_zone zone, std::string& error) {
                                 static_cast<std::uint32_t>(row_pos),
                                 static_cast<std::uint32_t>(row.size()),
                                 row_line,
+                                customer_hash(scratch.customer),
                                 false});
     } else {
       storage.clear();
@@ -553,6 +560,7 @@ bool event_source::index(time_zone zone, std::string& error) {
                                 static_cast<std::uint32_t>(row_pos),
                                 static_cast<std::uint32_t>(row.size()),
                                 row_line,
+                                customer_hash(cells[customer_col]),
                                 false});
     }
     const std::optional<timestamp> at = parse_instant(at_text, zone);

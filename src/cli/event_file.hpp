@@ -69,7 +69,9 @@ struct event_ref {
   std::uint32_t offset = 0;  ///< first byte of its record (its first row, for CSV)
   std::uint32_t length = 0;  ///< bytes up to the end of its last row
   std::uint32_t line = 0;    ///< 1-based line of its first row
-  bool bad_at = false;       ///< `at` is missing or unreadable: the event is rejected
+  /// The low bits of event_id(customer), to split customers between threads; 0 when unknown.
+  std::uint32_t customer_hash = 0;
+  bool bad_at = false;  ///< `at` is missing or unreadable: the event is rejected
 };
 
 /// An event file held in memory: split into events once, sorted by time, then parsed event by

@@ -18,8 +18,8 @@ namespace loyalty::cli {
 
 namespace {
 
-const std::array commands = {&check_command, &simulate_command, &diff_command, &test_command,
-                             &explain_command};
+const std::array commands = {&check_command,    &simulate_command, &diff_command,
+                             &generate_command, &test_command,     &explain_command};
 
 void print_usage(std::FILE* out) {
   fmt::print(out,

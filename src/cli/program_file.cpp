@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "cli/cli.hpp"
@@ -62,6 +63,19 @@ std::string grouped(std::int64_t n) {
     out += digits[i];
   }
   return n < 0 ? "-" + out : out;
+}
+
+std::string grouped(decimal d) {
+  const std::string text = d.to_string();
+  const std::size_t sign = text[0] == '-' ? 1 : 0;
+  const std::size_t point = std::min(text.find('.'), text.size());
+  std::string out = text.substr(0, sign);
+  for (std::size_t i = sign; i < point; ++i) {
+    if (i > sign && (point - i) % 3 == 0) out += ',';
+    out += text[i];
+  }
+  out += text.substr(point);
+  return out;
 }
 
 }  // namespace loyalty::cli

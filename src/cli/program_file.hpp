@@ -23,5 +23,7 @@ bool write_file(const std::string& path, std::string_view text);
 
 /// "1,234,567": a count with thousands separators.
 std::string grouped(std::int64_t n);
+/// "1,234,567.89": a decimal with thousands separators, every fractional digit kept.
+std::string grouped(decimal d);
 
 }  // namespace loyalty::cli

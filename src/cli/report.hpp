@@ -18,7 +18,8 @@ struct point_summary {
   std::string id;    ///< "points"
   std::string name;  ///< "Shop points"
   bool money = false;
-  decimal unit_value;  ///< money per 1 of this type (1 for money types); 0: no value declared
+  bool has_value = false;  ///< the program gives its value (`value:`, or money in the currency)
+  decimal unit_value;      ///< money per 1 of this type; 0 when has_value is false
   decimal earned, redeemed, expired, reversed;
   decimal available, pending, debt;  ///< at the end of the run, over all customers
   decimal outstanding;               ///< available + pending
@@ -93,8 +94,9 @@ struct report {
   std::int64_t redemptions = 0;          ///< loyalty.redeem events that spent
   std::int64_t redemptions_refused = 0;  ///< ... refused (not enough available)
 
-  decimal liability_value;  ///< sum of point_summary::outstanding_value
-  decimal net_liability_value;
+  decimal liability_value;          ///< sum of point_summary::outstanding_value
+  decimal expected_breakage_value;  ///< sum of point_summary::expected_breakage_value
+  decimal net_liability_value;      ///< liability_value - expected_breakage_value
   std::vector<point_summary> points;
   std::vector<month_row> months;
   std::vector<rule_row> rules;

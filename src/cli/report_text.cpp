@@ -30,26 +30,27 @@ void totals(std::string& out, const report& r) {
   fmt::format_to(std::back_inserter(out),
                  "  orders       {}, revenue {} {}, average order {} {}, {} orders per "
                  "ordering customer\n",
-                 grouped(r.orders), r.revenue, r.currency, r.average_order_value, r.currency,
-                 r.purchase_frequency);
+                 grouped(r.orders), grouped(r.revenue), r.currency, grouped(r.average_order_value),
+                 r.currency, r.purchase_frequency);
   fmt::format_to(std::back_inserter(out), "  redemptions  {} ({} refused)\n",
                  grouped(r.redemptions), grouped(r.redemptions_refused));
   fmt::format_to(std::back_inserter(out),
-                 "  liability    {} {}; {} {} net of the breakage expected from expiry so far\n",
-                 r.liability_value, r.currency, r.net_liability_value, r.currency);
+                 "  liability    {} {}; expected breakage {} {}; net {} {}\n",
+                 grouped(r.liability_value), r.currency, grouped(r.expected_breakage_value),
+                 r.currency, grouped(r.net_liability_value), r.currency);
 }
 
 void points(std::string& out, const report& r) {
   fmt::format_to(std::back_inserter(out),
                  "\n{:<12} {:>14} {:>14} {:>12} {:>12} {:>14} {:>14} {:>10} {:>9}\n", "point type",
                  "earned", "redeemed", "expired", "reversed", "outstanding",
-                 fmt::format("value {}", r.currency), "redeemed", "breakage");
+                 fmt::format("value {}", r.currency), "redemption", "breakage");
   for (const point_summary& p : r.points) {
-    fmt::format_to(std::back_inserter(out),
-                   "{:<12} {:>14} {:>14} {:>12} {:>12} {:>14} {:>14} {:>10} {:>9}\n", p.id,
-                   p.earned, p.redeemed, p.expired, p.reversed, p.outstanding,
-                   p.unit_value.is_zero() ? std::string("-") : p.outstanding_value.to_string(),
-                   pct(p.redemption_rate), pct(p.breakage_rate));
+    fmt::format_to(
+        std::back_inserter(out), "{:<12} {:>14} {:>14} {:>12} {:>12} {:>14} {:>14} {:>10} {:>9}\n",
+        p.id, grouped(p.earned), grouped(p.redeemed), grouped(p.expired), grouped(p.reversed),
+        grouped(p.outstanding), !p.has_value ? std::string("-") : grouped(p.outstanding_value),
+        pct(p.redemption_rate), pct(p.breakage_rate));
   }
 }
 
@@ -57,18 +58,20 @@ void months(std::string& out, const report& r) {
   if (r.months.empty()) return;
   const std::string first = r.points.empty() ? std::string() : r.points.front().id;
   fmt::format_to(std::back_inserter(out),
-                 "\n{:<8} {:>9} {:>8} {:>14} {:>7} {:>6} {:>9} {:>12} {:>12} {:>12} {:>14}\n",
-                 "month", "events", "orders", "revenue", "active", "new", "retained", first + " in",
-                 first + " out", "expired", "liability");
+                 "\n{:<8} {:>9} {:>8} {:>14} {:>7} {:>6} {:>9} {:>7} {:>12} {:>12} {:>12} {:>14}\n",
+                 "month", "events", "orders", "revenue", "active", "new", "retention", "churn",
+                 first + " in", first + " out", "expired", "liability");
   for (const month_row& m : r.months) {
-    fmt::format_to(std::back_inserter(out),
-                   "{}-{:02} {:>9} {:>8} {:>14} {:>7} {:>6} {:>9} {:>12} {:>12} {:>12} {:>14}\n",
-                   m.year, m.month, grouped(m.events), grouped(m.orders), m.revenue,
-                   grouped(m.active_customers), grouped(m.new_customers),
-                   m.has_retention ? pct(m.retention_rate) : std::string("-"),
-                   m.earned.empty() ? decimal() : m.earned.front(),
-                   m.redeemed.empty() ? decimal() : m.redeemed.front(),
-                   m.expired.empty() ? decimal() : m.expired.front(), m.liability_value);
+    fmt::format_to(
+        std::back_inserter(out),
+        "{}-{:02} {:>9} {:>8} {:>14} {:>7} {:>6} {:>9} {:>7} {:>12} {:>12} {:>12} {:>14}\n", m.year,
+        m.month, grouped(m.events), grouped(m.orders), grouped(m.revenue),
+        grouped(m.active_customers), grouped(m.new_customers),
+        m.has_retention ? pct(m.retention_rate) : std::string("-"),
+        m.has_retention ? pct(m.churn_rate) : std::string("-"),
+        grouped(m.earned.empty() ? decimal() : m.earned.front()),
+        grouped(m.redeemed.empty() ? decimal() : m.redeemed.front()),
+        grouped(m.expired.empty() ? decimal() : m.expired.front()), grouped(m.liability_value));
   }
 }
 
@@ -78,7 +81,8 @@ void rules(std::string& out, const report& r) {
                  "into", "awards", "awarded", "reversed", fmt::format("cost {}", r.currency));
   for (const rule_row& x : r.rules) {
     fmt::format_to(std::back_inserter(out), "{:<24} {:<10} {:>9} {:>14} {:>12} {:>14}\n", x.id,
-                   x.point_type, grouped(x.fired), x.awarded, x.reversed, x.cost);
+                   x.point_type, grouped(x.fired), grouped(x.awarded), grouped(x.reversed),
+                   grouped(x.cost));
   }
 }
 

@@ -309,3 +309,53 @@ point_types:
   const loyalty::ledger book(w);
   CHECK(book.wallets().size() == 6);
 }
+
+TEST_CASE("a point type's value is read exactly; money in the default currency is worth 1",
+          "[program]") {
+  const auto r = load_program(R"(name: Shop
+version: "1"
+time_zone: UTC
+currencies: [EUR, USD]
+point_types:
+  - id: points
+    rounding: floor
+    value: 0.0125
+  - id: miles
+    rounding: floor
+  - id: cashback
+    currency: EUR
+    rounding: half_even
+  - id: dollars
+    currency: USD
+    rounding: half_even
+  - id: vouchers
+    currency: EUR
+    rounding: half_even
+    value: "0.5"
+)",
+                              "shop.yaml");
+  REQUIRE(r.ok());
+  const auto& p = *r.program;
+  REQUIRE(p.find_point_type("points")->value.has_value());
+  CHECK(p.find_point_type("points")->value->to_string() == "0.0125");
+  CHECK_FALSE(p.find_point_type("miles")->value.has_value());
+  CHECK(p.find_point_type("cashback")->value->to_string() == "1");
+  CHECK_FALSE(p.find_point_type("dollars")->value.has_value());  // not the default currency
+  CHECK(p.find_point_type("vouchers")->value->to_string() == "0.5");
+}
+
+TEST_CASE("a negative, non-numeric or too precise value is L0109", "[program]") {
+  for (const char* v : {"-1", "cheap", "0.000000001", "1e-2"}) {
+    const auto r = load_program(std::string(R"(name: Shop
+version: "1"
+time_zone: UTC
+point_types:
+  - id: points
+    rounding: floor
+    value: )") + v + "\n",
+                                "shop.yaml");
+    CAPTURE(v);
+    CHECK_FALSE(r.ok());
+    CHECK(codes(r) == "L0109 ");
+  }
+}
