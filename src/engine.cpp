@@ -28,12 +28,16 @@ id128 op_id(id128 event, std::uint64_t key, std::uint64_t k) noexcept {
   return id;
 }
 
-/// What tells a retry of an event from another event with the same id: its type (a retry may come
-/// with a later time or other fields; an id reused for another type of event is a host's bug,
-/// such as an order's number used again for its return). Never 0 (the tag of ids recorded
-/// without one, which are not compared).
-std::uint64_t event_tag(std::uint16_t type) noexcept {
-  return std::uint64_t{type} + 1;
+/// The tag the member's event set keeps for a processed event: its type + 1 in the low 16 bits
+/// (an id reused for another type of event is a host's bug, such as an order's number used again
+/// for its return; a retry may come later or with other fields), and, for an event with lines,
+/// its index in member::orders + 1 above them, so that a return finds its order at once. Never 0
+/// (the tag of ids recorded without one: neither is known).
+std::uint64_t event_tag(std::uint16_t type, std::uint64_t order_index_plus_1) noexcept {
+  return (order_index_plus_1 << 16) | (std::uint64_t{type} + 1);
+}
+std::uint16_t tag_type(std::uint64_t tag) noexcept {  // 0: not known
+  return static_cast<std::uint16_t>(tag & 0xFFFF);
 }
 
 /// The number of the period of `unit` that `date` falls in: equal numbers, same period.
@@ -1238,6 +1242,13 @@ engine_decision::scratch& scratch_of(engine_decision& out, const program& p) {
 }
 
 order_record* find_order(member& m, id128 id, std::uint16_t type) {
+  // The event set's tag has the order's index; a member stored without tags is searched.
+  if (const std::optional<std::uint64_t> tag = m.events.tag(id); tag && (*tag >> 16) != 0) {
+    const std::uint64_t index = (*tag >> 16) - 1;
+    if (index < m.orders.size() && m.orders[index].event == id && m.orders[index].type == type) {
+      return &m.orders[index];
+    }
+  }
   for (auto it = m.orders.rbegin(); it != m.orders.rend(); ++it) {
     if (it->event == id && it->type == type) return &*it;
   }
@@ -1263,13 +1274,14 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
     out.detail = "the event has no valid id";
     return;
   }
-  const std::uint64_t tag = event_tag(e.type());
   if (const std::optional<std::uint64_t> seen = m.events.tag(e.id())) {
-    if (*seen != 0 && *seen != tag) {
+    const std::uint16_t type_plus_1 = tag_type(*seen);
+    if (type_plus_1 != 0 && type_plus_1 != e.type() + 1) {
       out.result = process_result::conflicting_event;
       out.detail = fmt::format(
           "event {} was processed before as an event of type '{}': an id names one event",
-          e.id().to_string(), p.event_types()[*seen - 1].id);
+          e.id().to_string(),
+          type_plus_1 - 1U < p.event_types().size() ? p.event_types()[type_plus_1 - 1U].id : "?");
       return;
     }
     // A retry: nothing changes; report what the first processing credited: per rule from the
@@ -1490,7 +1502,9 @@ void engine::process(member& m, const event& e, timestamp now, const process_opt
     ledger_.decide(m.ledger, op, now, w.ledger_decision);
     r.append(w.ledger_decision);
   }
-  m.events.insert(e.id(), tag);
+  m.events.insert(
+      e.id(),
+      event_tag(e.type(), record != nullptr ? static_cast<std::uint64_t>(m.orders.size()) : 0));
   ++m.event_counts[e.type()];
   ++m.version;
 }
