@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <thread>
 
 #include "loyalty/format.hpp"
 
@@ -472,6 +473,40 @@ int column_index(const std::vector<std::string>& columns, std::string_view name)
 event_source::event_source(std::string text, event_format format, std::string path)
     : text_(std::move(text)), format_(format), path_(std::move(path)) {}
 
+namespace {
+
+/// JSON Lines from byte `pos` to `stop` (a line start and a line end or the text's end), the
+/// first of them line `line`: their events, in file order. False with the line and the reason of
+/// the first malformed one.
+bool index_json_lines(std::string_view text, std::size_t pos, std::size_t stop, std::uint32_t line,
+                      time_zone zone, std::vector<event_ref>& refs, std::uint32_t& bad_line,
+                      std::string& why) {
+  raw_event scratch;
+  while (pos < stop) {
+    const std::size_t end = text.find('\n', pos);
+    const std::size_t row_end = end == std::string_view::npos || end > stop ? stop : end;
+    const std::string_view row = text.substr(pos, row_end - pos);
+    const std::uint32_t row_line = line++;
+    const std::size_t row_pos = pos;
+    pos = row_end + 1;
+    if (row.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    scratch.clear();
+    scratch.storage.reserve(row.size());
+    json_reader reader(row, scratch, why);
+    if (!reader.event()) {
+      bad_line = row_line;
+      return false;
+    }
+    const std::optional<timestamp> at = parse_instant(scratch.at, zone);
+    refs.push_back(event_ref{at ? *at : timestamp::min(), static_cast<std::uint32_t>(row_pos),
+                             static_cast<std::uint32_t>(row.size()), row_line,
+                             customer_hash(scratch.customer), !at});
+  }
+  return true;
+}
+
+}  // namespace
+
 bool event_source::index(time_zone zone, std::string& error) {
   refs_.clear();
   const std::string_view text = text_;
@@ -479,7 +514,38 @@ bool event_source::index(time_zone zone, std::string& error) {
     error = fmt::format("{}: files over 4 GiB are not supported", path_);
     return false;
   }
-  raw_event scratch;
+  if (format_ == event_format::jsonl) {
+    // Big files are read in two halves at once (split at a line break); each half's events keep
+    // the file's order, and the halves join in order, so the result is the same.
+    std::size_t mid = text.size() < (1U << 20) ? text.size() : text.find('\n', text.size() / 2);
+    mid = mid == std::string_view::npos ? text.size() : std::min(mid + 1, text.size());
+    const auto second_line = static_cast<std::uint32_t>(
+        1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(mid), '\n'));
+    std::vector<event_ref> second;
+    std::uint32_t bad_first = 0;
+    std::uint32_t bad_second = 0;
+    std::string why_first;
+    std::string why_second;
+    bool ok_second = true;
+    std::thread worker;
+    if (mid < text.size()) {
+      worker = std::thread([&] {
+        ok_second = index_json_lines(text, mid, text.size(), second_line, zone, second, bad_second,
+                                     why_second);
+      });
+    }
+    const bool ok_first = index_json_lines(text, 0, mid, 1, zone, refs_, bad_first, why_first);
+    if (worker.joinable()) worker.join();
+    if (!ok_first || !ok_second) {
+      error = ok_first ? fmt::format("{}:{}: {}", path_, bad_second, why_second)
+                       : fmt::format("{}:{}: {}", path_, bad_first, why_first);
+      return false;
+    }
+    refs_.insert(refs_.end(), second.begin(), second.end());
+    std::stable_sort(refs_.begin(), refs_.end(),
+                     [](const event_ref& a, const event_ref& b) { return a.at < b.at; });
+    return true;
+  }
   std::string why;
   std::size_t pos = 0;
   std::uint32_t line = 1;
@@ -487,7 +553,7 @@ bool event_source::index(time_zone zone, std::string& error) {
   std::size_t id_col = 0;
   std::size_t at_col = 0;
   std::size_t customer_col = 0;
-  if (format_ == event_format::csv) {
+  {  // CSV: the header first
     std::size_t extra = 0;
     const std::size_t end = row_end(text, 0, extra);
     std::string storage;
@@ -512,8 +578,7 @@ bool event_source::index(time_zone zone, std::string& error) {
   std::string last_id;
   while (pos < text.size()) {
     std::size_t extra = 0;
-    const std::size_t end =
-        format_ == event_format::csv ? row_end(text, pos, extra) : text.find('\n', pos);
+    const std::size_t end = row_end(text, pos, extra);
     const std::size_t stop = end == std::string_view::npos ? text.size() : end;
     std::string_view row = text.substr(pos, stop - pos);
     const std::uint32_t row_line = line;
@@ -522,47 +587,30 @@ bool event_source::index(time_zone zone, std::string& error) {
     pos = stop + 1;
     if (row.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     std::string_view at_text;
-    if (format_ == event_format::jsonl) {
-      scratch.clear();
-      scratch.storage.reserve(row.size());
-      json_reader reader(row, scratch, why);
-      if (!reader.event()) {
-        error = fmt::format("{}:{}: {}", path_, row_line, why);
-        return false;
-      }
-      at_text = scratch.at;
-      refs_.push_back(event_ref{{},
-                                static_cast<std::uint32_t>(row_pos),
-                                static_cast<std::uint32_t>(row.size()),
-                                row_line,
-                                customer_hash(scratch.customer),
-                                false});
-    } else {
-      storage.clear();
-      storage.reserve(row.size());
-      if (!split_row(row, cells, storage, why)) {
-        error = fmt::format("{}:{}: {}", path_, row_line, why);
-        return false;
-      }
-      if (cells.size() != columns_.size()) {
-        error = fmt::format("{}:{}: {} cells, but the header has {} columns", path_, row_line,
-                            cells.size(), columns_.size());
-        return false;
-      }
-      // A row with the id of the previous event continues it (another line).
-      if (!refs_.empty() && cells[id_col] == last_id) {
-        refs_.back().length = static_cast<std::uint32_t>(stop - refs_.back().offset);
-        continue;
-      }
-      last_id.assign(cells[id_col]);
-      at_text = cells[at_col];
-      refs_.push_back(event_ref{{},
-                                static_cast<std::uint32_t>(row_pos),
-                                static_cast<std::uint32_t>(row.size()),
-                                row_line,
-                                customer_hash(cells[customer_col]),
-                                false});
+    storage.clear();
+    storage.reserve(row.size());
+    if (!split_row(row, cells, storage, why)) {
+      error = fmt::format("{}:{}: {}", path_, row_line, why);
+      return false;
     }
+    if (cells.size() != columns_.size()) {
+      error = fmt::format("{}:{}: {} cells, but the header has {} columns", path_, row_line,
+                          cells.size(), columns_.size());
+      return false;
+    }
+    // A row with the id of the previous event continues it (another line).
+    if (!refs_.empty() && cells[id_col] == last_id) {
+      refs_.back().length = static_cast<std::uint32_t>(stop - refs_.back().offset);
+      continue;
+    }
+    last_id.assign(cells[id_col]);
+    at_text = cells[at_col];
+    refs_.push_back(event_ref{{},
+                              static_cast<std::uint32_t>(row_pos),
+                              static_cast<std::uint32_t>(row.size()),
+                              row_line,
+                              customer_hash(cells[customer_col]),
+                              false});
     const std::optional<timestamp> at = parse_instant(at_text, zone);
     refs_.back().bad_at = !at;
     refs_.back().at = at ? *at : timestamp::min();
