@@ -69,23 +69,29 @@ void BM_earn_reused(benchmark::State& state) {
 }
 BENCHMARK(BM_earn_reused)->ArgName("customers")->Arg(1)->Arg(8)->Arg(64)->Arg(10000);
 
-// Redeeming 1 point from a wallet of `lots` lots of a billion points each (soonest expiring
-// first): decide + apply.
+// Redeeming 1 point from a wallet of `lots` lots of a billion points each, every lot valid for
+// a year or more: decide + apply. Second argument: the wallet's consumption order (0: soonest
+// expiring first, 1: fifo, whose lots are not in expiry order).
 void BM_redeem(benchmark::State& state) {
   const auto lots = static_cast<std::uint64_t>(state.range(0));
-  const ledger l({loyalty::wallet_policy{}});
+  loyalty::wallet_policy policy;
+  if (state.range(1) == 1) policy.order = loyalty::consumption_order::fifo;
+  const ledger l({policy});
   loyalty::customer_state s = l.open(id128{1, 1});
   for (std::uint64_t i = 0; i < lots; ++i) {
-    const auto d =
-        l.decide(s,
-                 ledger_op::earn(id128{3, i + 1}, 0, points(1'000'000'000),
-                                 timestamp{t0.micros + (400 + static_cast<std::int64_t>(i)) * day}),
-                 t0);
+    // Expiries not in earn order (a later earn may expire sooner), as with per-rule expiries.
+    const std::int64_t days = 400 + static_cast<std::int64_t>((i * 7919) % 1000);
+    const auto d = l.decide(s,
+                            ledger_op::earn(id128{3, i + 1}, 0, points(1'000'000'000),
+                                            timestamp{t0.micros + days * day}),
+                            timestamp{t0.micros + static_cast<std::int64_t>(i)});
     if (!l.apply(s, d)) state.SkipWithError("stale");
   }
   // Every 4,096 redemptions the wallet goes back to its starting state (untimed), so that the
   // customer's id history stays that of a real customer, not millions of redemptions long.
   const loyalty::customer_state start = s;
+  const timestamp now{t0.micros + day};
+  loyalty::decision d;
   std::uint64_t n = 0;
   for (auto _ : state) {
     ++n;
@@ -94,7 +100,7 @@ void BM_redeem(benchmark::State& state) {
       s = start;
       state.ResumeTiming();
     }
-    const loyalty::decision d = l.decide(s, ledger_op::redeem(id128{4, n}, 0, points(1)), t0);
+    l.decide(s, ledger_op::redeem(id128{4, n}, 0, points(1)), now, d);
     if (d.result != loyalty::ledger_result::ok || !l.apply(s, d)) {
       state.SkipWithError("redeem failed");
       break;
@@ -103,7 +109,14 @@ void BM_redeem(benchmark::State& state) {
   state.counters["lots"] = static_cast<double>(lots);
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_redeem)->Arg(1)->Arg(100)->Arg(10'000);
+BENCHMARK(BM_redeem)
+    ->ArgNames({"lots", "fifo"})
+    ->Args({1, 0})
+    ->Args({100, 0})
+    ->Args({10'000, 0})
+    ->Args({1, 1})
+    ->Args({100, 1})
+    ->Args({10'000, 1});
 
 // advance(now) over 1,000,000 customers with 3 lots each, one of which has expired.
 void BM_advance_1m_customers(benchmark::State& state) {

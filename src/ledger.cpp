@@ -599,6 +599,8 @@ class decider {
   std::int64_t expire(std::uint16_t wallet) {
     if (policies_[wallet].expiry.kind == expiry_kind::inactivity) lapse(wallet);
     const wallet_state& w = s_.wallets[wallet];
+    // Nothing expires before the floor (unless the wallet lapses in this decision).
+    if (w.expiry_floor > now_ && !lapsed_at(wallet)) return 0;
     const bool sorted_by_expiry =
         policies_[wallet].order == consumption_order::soonest_expiring_first;
     std::int64_t total = 0;
@@ -1100,6 +1102,7 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
 namespace {
 
 void insert_lot(wallet_state& w, consumption_order order, lot l) {
+  if (l.remaining > 0) w.expiry_floor = std::min(w.expiry_floor, l.expires_at);
   // Usually the new lot sorts last (it expires, or was earned, after the others): no search.
   auto at = w.lots.end();
   if (!w.lots.empty() && before(order, l, w.lots.back())) {
@@ -1120,6 +1123,19 @@ void settle_first_open(wallet_state& w) noexcept {
 void reopen(wallet_state& w, const lot& l) noexcept {
   const auto index = static_cast<std::size_t>(&l - w.lots.data());
   w.first_open = std::min(w.first_open, index);
+  w.expiry_floor = std::min(w.expiry_floor, l.expires_at);
+}
+
+/// Makes the wallet's expiry floor exact: the soonest expires_at of a lot with units left.
+void settle_expiry_floor(wallet_state& w, consumption_order order) noexcept {
+  timestamp floor = timestamp::max();
+  for (std::size_t i = w.first_open; i < w.lots.size(); ++i) {
+    const lot& l = w.lots[i];
+    if (l.remaining <= 0) continue;
+    floor = std::min(floor, l.expires_at);
+    if (order == consumption_order::soonest_expiring_first) break;  // the rest expire later
+  }
+  w.expiry_floor = floor;
 }
 
 lot& require_lot(wallet_state& w, id128 id) {
@@ -1167,6 +1183,7 @@ void ensure_wallet(const wallet_state& w) {
 void set_expiry(wallet_state& w, consumption_order order, lot& l, timestamp expires_at) {
   if (l.expires_at == expires_at) return;
   l.expires_at = expires_at;
+  if (l.remaining > 0) w.expiry_floor = std::min(w.expiry_floor, expires_at);
   if (order != consumption_order::soonest_expiring_first) return;  // fifo ignores expiry
   const auto index = static_cast<std::size_t>(&l - w.lots.data());
   lot moved = std::move(l);
@@ -1179,6 +1196,7 @@ void set_expiry(wallet_state& w, consumption_order order, lot& l, timestamp expi
 /// A lapse at `at`: no lot stays valid after it; the lots take their new order.
 void lapse_lots(wallet_state& w, consumption_order order, timestamp at) {
   for (lot& l : w.lots) l.expires_at = std::min(l.expires_at, at);
+  w.expiry_floor = std::min(w.expiry_floor, at);
   if (order == consumption_order::soonest_expiring_first) {
     std::sort(w.lots.begin(), w.lots.end(),
               [order](const lot& x, const lot& y) { return before(order, x, y); });
@@ -1211,7 +1229,11 @@ void apply_entry(const std::vector<wallet_policy>& policies, customer_state& s,
 
 void ledger::apply(customer_state& s, const journal_entry& e) const {
   apply_entry(wallets_, s, e);
-  ensure_wallet(s.wallets[e.op.wallet]);
+  wallet_state& w = s.wallets[e.op.wallet];
+  // The floor may have passed (lots expired or were spent): make it exact again, so that later
+  // decisions know at once that nothing expires before it.
+  if (w.expiry_floor <= e.at) settle_expiry_floor(w, wallets_[e.op.wallet].order);
+  ensure_wallet(w);
 }
 
 namespace {
@@ -1459,6 +1481,9 @@ std::string ledger::check(const customer_state& s) const {
       if (i < w.first_open && l.remaining != 0) return where + "first_open skips units";
       for (std::size_t j = 0; j < i; ++j) {
         if (w.lots[j].id == l.id) return where + "lot id used twice";
+      }
+      if (l.remaining > 0 && l.expires_at < w.expiry_floor) {
+        return where + "lot " + l.id.to_string() + " expires before the wallet's expiry floor";
       }
       remaining += l.remaining;
       held += l.held;

@@ -372,6 +372,11 @@ struct wallet_state {
   std::optional<timestamp> last_activity;
   /// When the wallet lapses, if nothing resets the clock first; timestamp::max(): never.
   timestamp lapses_at = timestamp::max();
+  /// No lot with units left expires before this: a lower bound, made exact by apply() whenever
+  /// an entry is applied at or after it. A decision before it knows without looking at the lots
+  /// that nothing expires (so that fifo wallets, whose lots are not in expiry order, are not
+  /// searched on every operation).
+  timestamp expiry_floor = timestamp::max();
 };
 
 /// What an id settled: the request, its result, and for debits the lots they took.
