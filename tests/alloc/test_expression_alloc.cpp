@@ -1,59 +1,11 @@
-// Evaluation allocates nothing: every operator new in this test binary is counted, and the count
-// must not move while expressions are evaluated.
+// Evaluation allocates nothing: every operator new in this test binary is counted
+// (alloc_counter.cpp), and the count must not move while expressions are evaluated.
 #include <catch2/catch.hpp>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <vector>
 
+#include "alloc_counter.hpp"
 #include "loyalty/expression.hpp"
-
-namespace {
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-// Every replaceable form of new and delete is replaced, so each allocation and its release go
-// through the same malloc/free pair (sanitizers check that they match).
-namespace {
-void* counted_alloc(std::size_t size) noexcept {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (void* p = counted_alloc(size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) {
-  if (void* p = counted_alloc(size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  return counted_alloc(size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return counted_alloc(size);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
 
 TEST_CASE("evaluation performs no heap allocation", "[expr][alloc]") {
   loyalty::schema s;
@@ -95,18 +47,18 @@ TEST_CASE("evaluation performs no heap allocation", "[expr][alloc]") {
     on_registers +=
         compiled.expression->evaluator() == loyalty::expression_evaluator::registers ? 1 : 0;
     loyalty::value out;
-    const std::size_t before = allocations.load();
+    const std::size_t before = alloc_test::count();
     for (int i = 0; i < 1000; ++i) {
       REQUIRE(compiled.expression->evaluate(in, out) == loyalty::eval_status::ok);
       compiled.expression->evaluate(batch, outs, statuses);
       REQUIRE(statuses[7] == loyalty::eval_status::ok);
     }
-    CHECK(allocations.load() == before);
+    CHECK(alloc_test::count() == before);
   }
   // Both evaluators were measured: text makes the tree run rules 2 and 4.
   CHECK(on_registers == 3);
   // The counter itself works: compiling allocates.
-  const std::size_t before = allocations.load();
+  const std::size_t before = alloc_test::count();
   (void)loyalty::compile_expression("order.total > 1", s);
-  CHECK(allocations.load() > before);
+  CHECK(alloc_test::count() > before);
 }
