@@ -421,6 +421,7 @@ void engine_decision::clear() noexcept {
 struct internal::engine_tables {
   using slot_test = internal::expr::slot_test;
   std::vector<std::optional<slot_test>> tests;  // every rule's when clauses, then its where
+  std::vector<std::int32_t> columns;            // per test: the line column it reads, or -1
   std::vector<std::uint32_t> first_when;        // per rule: index of its first when clause
   std::vector<std::uint32_t> first_where;
 
@@ -438,10 +439,26 @@ struct internal::engine_tables {
     }
     for (const earning_rule& r : p.rules()) {
       first_when.push_back(static_cast<std::uint32_t>(tests.size()));
-      for (const clause& c : r.when) tests.push_back(internal::expr::slot_test_of(*c.expression));
+      for (const clause& c : r.when) {
+        tests.push_back(internal::expr::slot_test_of(*c.expression));
+        columns.push_back(-1);
+      }
       first_where.push_back(static_cast<std::uint32_t>(tests.size()));
-      for (const clause& c : r.where) tests.push_back(internal::expr::slot_test_of(*c.expression));
+      const event_type* t = r.on < p.event_types().size() ? &p.event_types()[r.on] : nullptr;
+      for (const clause& c : r.where) {
+        tests.push_back(internal::expr::slot_test_of(*c.expression));
+        std::int32_t column = -1;
+        if (tests.back() && t != nullptr && t->first_line_slot != event_type::no_slot &&
+            tests.back()->slot >= t->first_line_slot) {
+          column = static_cast<std::int32_t>(tests.back()->slot - t->first_line_slot);
+        }
+        columns.push_back(column);
+      }
     }
+  }
+  /// The line column the k-th where clause of `rule` tests (its field's place in a row), or -1.
+  std::int32_t where_column(std::uint32_t rule, std::size_t k) const noexcept {
+    return columns[first_where[rule] + k];
   }
   const slot_test* when(std::uint32_t rule, std::size_t k) const noexcept {
     const std::optional<slot_test>& t = tests[first_when[rule] + k];
@@ -686,7 +703,7 @@ class run {
   bool split_units(std::int64_t units, std::vector<std::int64_t>& out) {
     if (weight_sum_ <= 0 || units < 0) return false;
     out.resize(lines_);
-    std::array<std::int64_t, few_lines_max> keys{};
+    std::array<std::int64_t, few_lines_max> keys;  // the first lines_ are written below
     std::int64_t floor_sum = 0;
     for (std::uint32_t i = 0; i < lines_; ++i) {
       std::int64_t product = 0;
@@ -796,12 +813,11 @@ class run {
   /// A `where` clause's value for line `i`. A test of one of the line's own fields reads the
   /// line's value where it is (rows hold each field checked, as set() would store it, for every
   /// kind a slot_test takes); anything else loads the line into the input and evaluates.
-  eval_status test_line(const clause& cl, const internal::expr::slot_test* fast, std::uint32_t i,
-                        value& v) {
-    if (fast != nullptr && fast->slot >= t_->first_line_slot &&
-        fast->slot < t_->first_line_slot + width_) {
+  eval_status test_line(const clause& cl, const internal::expr::slot_test* fast,
+                        std::int32_t column, std::uint32_t i, value& v) {
+    if (fast != nullptr && column >= 0 && static_cast<std::uint32_t>(column) < width_) {
       const value& x =
-          rows_[static_cast<std::size_t>(i) * width_ + (fast->slot - t_->first_line_slot)];
+          rows_[static_cast<std::size_t>(i) * width_ + static_cast<std::uint32_t>(column)];
       if (!x.is_null()) {
         v = value::of_bool(fast->test(x));
         return eval_status::ok;
@@ -909,7 +925,8 @@ class run {
           bool pass = true;
           for (std::size_t k = 0; k < r.where.size(); ++k) {
             value v;
-            const eval_status s = test_line(r.where[k], tables_.where(ri, k), i, v);
+            const eval_status s =
+                test_line(r.where[k], tables_.where(ri, k), tables_.where_column(ri, k), i, v);
             if (s != eval_status::ok) {
               o = rule_outcome::evaluation_error;
               if (trace != nullptr) trace->status = s;

@@ -585,9 +585,16 @@ struct zone_impl {
   std::vector<std::int64_t> table_begins;  // begin_s of each span
   std::vector<std::int64_t> table_offsets;
   std::int64_t table_end_s = 0;
+  /// A second of [table_from_s, table_end_s) is in bucket (s - table_from_s) >> bucket_bits
+  /// (about 388 days each); bucket_first[b] is the span containing the bucket's first second, so
+  /// a lookup steps over the few transitions of one bucket instead of searching the table.
+  std::int64_t table_from_s = 0;
+  std::vector<std::uint32_t> bucket_first;
 };
 
-const zone_impl utc_impl{nullptr, "UTC", std::nullopt, 0, {}, {}, 0};
+constexpr int bucket_bits = 25;
+
+const zone_impl utc_impl{nullptr, "UTC", std::nullopt, 0, {}, {}, 0, 0, {}};
 
 /// Far enough for every instant the library converts, small enough to add offsets to.
 constexpr std::int64_t unbounded_s = std::int64_t{1} << 50;
@@ -659,9 +666,17 @@ offset_span span_at(const zone_impl& zone, std::int64_t s) noexcept {
   if (begins.empty() || s < begins.front() || s >= zone.table_end_s) {
     return computed_span_at(zone, s);
   }
-  // The last span beginning at or before s.
-  const auto i = static_cast<std::size_t>(std::upper_bound(begins.begin(), begins.end(), s) -
-                                          begins.begin() - 1);
+  // The last span beginning at or before s: from the bucket's first span on, or by a search
+  // before the buckets start.
+  std::size_t i = 0;
+  if (s >= zone.table_from_s && !zone.bucket_first.empty()) {
+    const auto bucket = static_cast<std::size_t>((s - zone.table_from_s) >> bucket_bits);
+    i = zone.bucket_first[std::min(bucket, zone.bucket_first.size() - 1)];
+    while (i + 1 < begins.size() && begins[i + 1] <= s) ++i;
+  } else {
+    i = static_cast<std::size_t>(std::upper_bound(begins.begin(), begins.end(), s) -
+                                 begins.begin() - 1);
+  }
   const std::int64_t end_s = i + 1 < begins.size() ? begins[i + 1] : zone.table_end_s;
   return {begins[i], end_s, zone.table_offsets[i]};
 }
@@ -676,6 +691,12 @@ void build_span_table(zone_impl& zone, std::int64_t from_s, std::int64_t to_s) {
     zone.table_offsets.push_back(span.offset_s);
     if (span.end_s >= to_s) {
       zone.table_end_s = span.end_s;
+      zone.table_from_s = from_s;
+      const std::vector<std::int64_t>& begins = zone.table_begins;
+      for (std::int64_t b = from_s; b < to_s; b += std::int64_t{1} << bucket_bits) {
+        zone.bucket_first.push_back(static_cast<std::uint32_t>(
+            std::upper_bound(begins.begin(), begins.end(), b) - begins.begin() - 1));
+      }
       return;
     }
     const std::int64_t end_s = span.end_s;

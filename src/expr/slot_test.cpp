@@ -7,25 +7,16 @@
 
 namespace loyalty::internal::expr {
 
+static_assert(static_cast<int>(compare::eq) == 0 && static_cast<int>(compare::ne) == 1 &&
+                  static_cast<int>(compare::lt) == 2 && static_cast<int>(compare::le) == 3 &&
+                  static_cast<int>(compare::gt) == 4 && static_cast<int>(compare::ge) == 5,
+              "slot_test::bits_test numbers the comparisons as expr::compare does");
+
 struct impl_access {
   static const compiled_expression::impl& of(const compiled_expression& e) noexcept {
     return *e.impl_;
   }
 };
-
-bool slot_test::test(const value& v) const noexcept {
-  switch (how) {
-    case form::bits: {
-      const std::int64_t x = v.as_int();
-      return compare_bits(static_cast<expr::compare>(compare), (x > bits) - (x < bits), 0);
-    }
-    case form::text:
-      return (v.as_string() == text) == (static_cast<expr::compare>(compare) == compare::eq);
-    case form::mask:
-      return in_set(v.as_int(), mask) != negate;
-  }
-  return false;
-}
 
 namespace {
 

@@ -30,7 +30,38 @@ struct slot_test {
   bool negate = false;                 ///< mask: `not in`
 
   /// The expression's value for a present (non-null) value `v` of the field.
-  bool test(const value& v) const noexcept;
+  bool test(const value& v) const noexcept {
+    switch (how) {
+      case form::bits:
+        return bits_test(v.as_int());
+      case form::text:
+        return (v.as_string() == text) == (compare == 0);  // 0: eq, 1: ne
+      case form::mask: {
+        const std::int64_t x = v.as_int();
+        return (x >= 0 && x < 64 && ((mask >> x) & 1U) != 0) != negate;
+      }
+    }
+    return false;
+  }
+
+ private:
+  // The order of expr::compare: eq, ne, lt, le, gt, ge.
+  bool bits_test(std::int64_t x) const noexcept {
+    switch (compare) {
+      case 0:
+        return x == bits;
+      case 1:
+        return x != bits;
+      case 2:
+        return x < bits;
+      case 3:
+        return x <= bits;
+      case 4:
+        return x > bits;
+      default:
+        return x >= bits;
+    }
+  }
 };
 
 /// The test `e` is, when `e` is nothing but one of the forms above over a field of kind integer,

@@ -4,6 +4,7 @@
 // days, then a table of month lengths), not with the era-based algorithm the library uses;
 // weekdays come from Zeller's congruence; the first instant of a local day is found by a binary
 // search over seconds using only local_date. A shared mistake is therefore unlikely.
+#include <date/tz.h>
 #include <rapidcheck/catch.h>
 
 #include <array>
@@ -334,6 +335,29 @@ TEST_CASE("summer time holds in every future year", "[property][time]") {
     const timestamp july{ref_days(y, 7, 15) * duration::micros_per_day};
     RC_ASSERT(loyalty::utc_offset(january, zone) == duration::minutes(rule.january_minutes));
     RC_ASSERT(loyalty::utc_offset(july, zone) == duration::minutes(rule.july_minutes));
+  });
+}
+
+TEST_CASE("offsets match the time zone database", "[property][time]") {
+  // The library looks offsets up in a table it builds from the database when a zone is first
+  // located (1900 to 2200), and computes them outside it: both must give the database's offset
+  // wherever the database lists transitions (to 2037), for zones with and without summer time.
+  constexpr std::array<std::string_view, 14> names = {
+      "UTC",          "Europe/Berlin",     "America/Sao_Paulo", "Asia/Kolkata",
+      "Asia/Tokyo",   "Pacific/Chatham",   "America/New_York",  "Australia/Lord_Howe",
+      "Pacific/Apia", "Europe/Dublin",     "Africa/Casablanca", "America/St_Johns",
+      "Asia/Tehran",  "Pacific/Kiritimati"};
+  rc::prop("utc_offset(t) is date's offset at t", [&names] {
+    const std::string_view name = *rc::gen::elementOf(names);
+    const std::int64_t s = *rc::gen::weightedOneOf<std::int64_t>({
+        {4, rc::gen::inRange<std::int64_t>(-2'208'988'800, 2'145'916'800)},   // 1900 to 2038
+        {1, rc::gen::inRange<std::int64_t>(-4'000'000'000, -2'208'988'800)},  // before 1900
+    });
+    const time_zone zone = *time_zone::locate(name);
+    const date::sys_info info =
+        date::locate_zone(name)->get_info(date::sys_seconds{std::chrono::seconds{s}});
+    RC_ASSERT(loyalty::utc_offset(timestamp{s * duration::micros_per_second}, zone) ==
+              duration::seconds(info.offset.count()));
   });
 }
 
