@@ -388,23 +388,47 @@ struct id_record {
   std::int64_t refunded = 0;    ///< redeem and capture: units refunded so far
 };
 
-/// A sequence stored in chunks of 64 elements: appending never moves an element or copies the
-/// history, and allocates once per 64 appends.
+/// A sequence stored in chunks: 8, 16 and 32 elements, then 64 each. Appending never moves an
+/// element or copies the history, and allocates once per chunk; a short history (most
+/// customers') takes little memory, a long one allocates once per 64 appends. Copies keep every
+/// chunk's full capacity, so appending to a copy moves nothing either.
 template <typename T>
 class chunked_list {
  public:
-  static constexpr std::size_t chunk = 64;
+  static constexpr std::size_t chunk = 64;  ///< the size of chunks from the fourth on
+
+  chunked_list() = default;
+  chunked_list(const chunked_list& other) { *this = other; }
+  chunked_list(chunked_list&&) noexcept = default;
+  chunked_list& operator=(chunked_list&&) noexcept = default;
+  chunked_list& operator=(const chunked_list& other) {
+    if (this == &other) return *this;
+    std::vector<std::vector<T>> copy;
+    copy.reserve(other.chunks_.size());
+    for (std::size_t k = 0; k < other.chunks_.size(); ++k) {
+      copy.emplace_back().reserve(capacity(k));
+      copy.back().insert(copy.back().end(), other.chunks_[k].begin(), other.chunks_[k].end());
+    }
+    chunks_ = std::move(copy);
+    size_ = other.size_;
+    return *this;
+  }
 
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
-  T& operator[](std::size_t i) noexcept { return chunks_[i / chunk][i % chunk]; }
-  const T& operator[](std::size_t i) const noexcept { return chunks_[i / chunk][i % chunk]; }
-  T& back() noexcept { return (*this)[size_ - 1]; }
+  T& operator[](std::size_t i) noexcept {
+    const place p = place_of(i);
+    return chunks_[p.chunk][p.offset];
+  }
+  const T& operator[](std::size_t i) const noexcept {
+    const place p = place_of(i);
+    return chunks_[p.chunk][p.offset];
+  }
+  T& back() noexcept { return chunks_.back().back(); }
   template <typename... Args>
   T& emplace_back(Args&&... args) {
-    if (size_ % chunk == 0) {
-      chunks_.emplace_back();
-      chunks_.back().reserve(chunk);
+    if (chunks_.empty() || chunks_.back().size() == capacity(chunks_.size() - 1)) {
+      chunks_.emplace_back().reserve(capacity(chunks_.size() - 1));
     }
     T& added = chunks_.back().emplace_back(std::forward<Args>(args)...);
     ++size_;
@@ -435,14 +459,30 @@ class chunked_list {
   const_iterator end() const noexcept { return {this, size_}; }
 
  private:
+  /// Chunk k holds 8 << k elements (8, 16, 32), then 64: chunks 0 to 2 start at 0, 8 and 24,
+  /// chunk 3 at 56, and each later one 64 further on.
+  static constexpr std::size_t small_end = 56;
+  static constexpr std::size_t capacity(std::size_t k) noexcept {
+    return k < 3 ? std::size_t{8} << k : chunk;
+  }
+  struct place {
+    std::size_t chunk;
+    std::size_t offset;
+  };
+  static place place_of(std::size_t i) noexcept {
+    if (i >= small_end) return {3 + (i - small_end) / chunk, (i - small_end) % chunk};
+    const std::size_t k = i < 8 ? 0 : (i < 24 ? 1 : 2);
+    return {k, i - 8 * ((std::size_t{1} << k) - 1)};
+  }
+
   std::vector<std::vector<T>> chunks_;
   std::size_t size_ = 0;
 };
 
 /// Every operation id a customer has used, with what it settled: the records in the order they
 /// were added (in chunks: adding one never moves the others or copies the history, and
-/// allocates once per 64 ids), and an open-addressing index over them (8-byte slots, at most
-/// half full), so finding an id touches one slot, usually.
+/// allocates once per chunk), and an open-addressing index over them (8-byte slots, at most half
+/// full), so finding an id touches one slot, usually.
 class id_index {
  public:
   struct entry {

@@ -74,3 +74,32 @@ TEST_CASE("the id index refuses a second insert and copies deeply", "[ledger][id
   CHECK(copy.find(id128{0, 5})->refunded == 8);
   CHECK(copy.find(id128{0, 6})->units == 60);
 }
+
+TEST_CASE("chunked_list: order, stable addresses, copies", "[ledger]") {
+  loyalty::chunked_list<std::int64_t> list;
+  std::vector<const std::int64_t*> addresses;
+  for (std::int64_t i = 0; i < 1'000; ++i) {
+    list.push_back(i * 3);
+    addresses.push_back(&list.back());
+  }
+  REQUIRE(list.size() == 1'000);
+  // Every element where it was put: at the chunk edges (8, 24, 56, 120, ...) too, and never moved.
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    REQUIRE(list[i] == static_cast<std::int64_t>(i) * 3);
+    REQUIRE(&list[i] == addresses[i]);
+  }
+  std::int64_t sum = 0;
+  for (const std::int64_t x : list) sum += x;
+  CHECK(sum == 3 * 999 * 1'000 / 2);
+
+  // A copy holds the same elements and, appended to, moves none of them.
+  loyalty::chunked_list<std::int64_t> copy = list;
+  std::vector<const std::int64_t*> copied;
+  for (std::size_t i = 0; i < copy.size(); ++i) copied.push_back(&copy[i]);
+  for (std::int64_t i = 1'000; i < 1'100; ++i) copy.push_back(i * 3);
+  for (std::size_t i = 0; i < 1'000; ++i) REQUIRE(&copy[i] == copied[i]);
+  for (std::size_t i = 0; i < copy.size(); ++i) {
+    REQUIRE(copy[i] == static_cast<std::int64_t>(i) * 3);
+  }
+  CHECK(list.size() == 1'000);
+}
