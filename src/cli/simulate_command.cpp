@@ -31,6 +31,9 @@ constexpr std::string_view simulate_help =
     "                       total, amount, gross)\n"
     "  --threads N          threads to run customers on (default: one per processor); the\n"
     "                       report is the same for any number\n"
+    "  --groups N           groups of customers run one after another on each thread\n"
+    "                       (default: one per 2,000 events); the report is the same for any\n"
+    "                       number\n"
     "  --every-day          advance every customer at every day boundary, not only on the\n"
     "                       days something is due (slower; the report is the same)\n"
     "  -q, --quiet          print nothing but errors (with --json or --html)\n"
@@ -50,6 +53,7 @@ struct simulate_options {
   bool quiet = false;
   int progress = -1;  // -1: when stderr is a terminal
   std::uint32_t threads = 0;
+  std::uint32_t groups = 0;
   bool every_day = false;
 };
 
@@ -67,14 +71,17 @@ int parse(args_t args, simulate_options& o) {
       fmt::print("{}", simulate_help);
       return exit_ok;
     }
-    if (a == "--threads") {
+    if (a == "--threads" || a == "--groups") {
+      const bool threads = a == "--threads";
+      const std::uint32_t max = threads ? 64 : 1'000'000;
+      std::uint32_t& into = threads ? o.threads : o.groups;
       std::string v;
-      if (!value(v)) return usage_error("simulate", "--threads needs a value");
-      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), o.threads);
-      if (ec != std::errc() || end != v.data() + v.size() || o.threads < 1 || o.threads > 64) {
-        return usage_error("simulate", fmt::format("--threads needs a whole number from 1 to 64, "
+      if (!value(v)) return usage_error("simulate", fmt::format("{} needs a value", a));
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), into);
+      if (ec != std::errc() || end != v.data() + v.size() || into < 1 || into > max) {
+        return usage_error("simulate", fmt::format("{} needs a whole number from 1 to {}, "
                                                    "not '{}'",
-                                                   internal::printable(v)));
+                                                   a, max, internal::printable(v)));
       }
     } else if (a == "--json" || a == "--html" || a == "--order-value") {
       std::string& into = a == "--json" ? o.json : a == "--html" ? o.html : o.order_value;
@@ -119,6 +126,7 @@ int run_simulate(args_t args) {
   simulation_options so;
   so.order_value_field = o.order_value;
   so.threads = o.threads;
+  so.groups = o.groups;
   so.every_day = o.every_day;
   if (o.progress == 1 || (o.progress == -1 && !o.quiet && ::isatty(STDERR_FILENO) == 1)) {
     so.progress = progress_bar;

@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <functional>
 #include <queue>
+#include <span>
 #include <thread>
 
 #include "loyalty/format.hpp"
@@ -602,16 +604,22 @@ struct simulation::state {
   }
 
   // Runs this shard's events: those of its customers (and, for shard 0, events without one).
-  void run(const event_source& source, std::uint32_t shard, std::uint32_t shards) {
+  // Runs this group's events (`positions`: indices into the source's events, in time order);
+  // `done` counts events run by every thread, for the progress bar.
+  void run(const event_source& source, std::span<const std::uint32_t> positions,
+           std::atomic<std::size_t>& done) {
     path = source.path();
     const auto& refs = source.events();
-    const std::size_t step = std::max<std::size_t>(refs.size() / 200, 1000);
-    for (std::size_t i = 0; i < refs.size(); ++i) {
-      if (refs[i].customer_hash % shards != shard) continue;
+    std::size_t counted = 0;
+    for (const std::uint32_t i : positions) {
       position = i;
       one(source, refs[i]);
-      if (shard == 0 && options.progress && i % step == 0) options.progress(i, refs.size());
+      if (++counted == 1024) {
+        done.fetch_add(counted, std::memory_order_relaxed);
+        counted = 0;
+      }
     }
+    done.fetch_add(counted, std::memory_order_relaxed);
   }
 
   // The end of the run: every day boundary up to the end of `last_month`, then its close.
@@ -627,25 +635,50 @@ simulation::simulation(std::shared_ptr<const program> p, simulation_options opti
 
 simulation::~simulation() = default;
 
-bool simulation::run_sharded(const event_source& source, std::uint32_t shards) {
+bool simulation::run_sharded(const event_source& source, std::uint32_t threads,
+                             std::uint32_t groups) {
+  // Customers are split into groups by a hash of their id; each thread runs its groups one
+  // after another, each group's events in time order. A group's customers stay in the caches
+  // while their events run, which a run over all customers at once cannot have. Customers meet
+  // only in campaign budgets: with several groups each gets an unlimited budget, and the run
+  // stands only if the groups together used no more than the real limit. Then no event found its
+  // budget short, so every event was decided exactly as in one run in time order
+  // (docs/simulate.md).
+  const auto& refs = source.events();
+  std::vector<std::uint32_t> first(groups + 1, 0);
+  for (const event_ref& r : refs) ++first[r.customer_hash % groups + 1];
+  for (std::uint32_t g = 0; g < groups; ++g) first[g + 1] += first[g];
+  std::vector<std::uint32_t> positions(refs.size());
+  {
+    std::vector<std::uint32_t> next(first.begin(), first.end() - 1);
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+      positions[next[refs[i].customer_hash % groups]++] = static_cast<std::uint32_t>(i);
+    }
+  }
   shards_.clear();
-  for (std::uint32_t k = 0; k < shards; ++k) {
+  for (std::uint32_t g = 0; g < groups; ++g) {
     shards_.push_back(std::make_unique<state>(p_, options_));
   }
-  // With several shards, each customer's events run on one shard, in time order. Customers meet
-  // only in campaign budgets: each shard gets an unlimited budget, and the run stands only if
-  // the shards together used no more than the real limit. Then no event found its budget short,
-  // so every event was decided exactly as in one run in time order (docs/simulate.md).
   constexpr std::int64_t unlimited = INT64_MAX / 4;
-  if (shards > 1) {
+  if (groups > 1) {
     for (auto& s : shards_) std::fill(s->budgets_left.begin(), s->budgets_left.end(), unlimited);
   }
-  std::vector<std::thread> threads;
-  for (std::uint32_t k = 1; k < shards; ++k) {
-    threads.emplace_back([&, k] { shards_[k]->run(source, k, shards); });
-  }
-  shards_[0]->run(source, 0, shards);
-  for (std::thread& t : threads) t.join();
+  std::atomic<std::size_t> done{0};
+  const auto work = [&](std::uint32_t thread) {
+    for (std::uint32_t g = thread; g < groups; g += threads) {
+      shards_[g]->run(
+          source,
+          std::span<const std::uint32_t>(positions.data() + first[g], first[g + 1] - first[g]),
+          done);
+      if (thread == 0 && options_.progress) {
+        options_.progress(done.load(std::memory_order_relaxed), refs.size());
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (std::uint32_t k = 1; k < threads; ++k) workers.emplace_back(work, k);
+  work(0);
+  for (std::thread& t : workers) t.join();
   int last_month = INT_MIN;
   for (const auto& s : shards_) {
     if (!s->months.empty()) last_month = std::max(last_month, s->current_month);
@@ -653,7 +686,7 @@ bool simulation::run_sharded(const event_source& source, std::uint32_t shards) {
   if (last_month != INT_MIN) {
     for (auto& s : shards_) s->finish(last_month);
   }
-  if (shards > 1) {
+  if (groups > 1) {
     for (std::size_t b = 0; b < p_->budgets().size(); ++b) {
       std::int64_t used = 0;
       for (const auto& s : shards_) used += unlimited - s->budgets_left[b];
@@ -668,9 +701,16 @@ void simulation::run(const event_source& source) {
   std::uint32_t shards =
       options_.threads == 0 ? std::max(1U, std::thread::hardware_concurrency()) : options_.threads;
   shards = std::min<std::uint32_t>(shards, 64);
-  if (!run_sharded(source, shards)) {
+  // Groups of about 2,000 events (a few hundred customers), at least one per thread.
+  std::uint32_t groups = options_.groups;
+  if (groups == 0) {
+    groups = static_cast<std::uint32_t>(
+        std::clamp<std::size_t>(source.events().size() / 2'000, shards, 4'096));
+  }
+  groups = std::max(groups, shards);
+  if (!run_sharded(source, shards, groups)) {
     // A budget ran short: its order across customers matters, so run in time order.
-    run_sharded(source, 1);
+    run_sharded(source, 1, 1);
     sequential_ = true;
   }
   if (options_.progress) options_.progress(source.events().size(), source.events().size());

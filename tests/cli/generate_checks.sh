@@ -2,7 +2,8 @@
 # `loyalty generate` and `loyalty simulate` end to end (run by ctest):
 #   - the same seed gives the same file, byte for byte; another seed another file;
 #   - the CSV and the JSON Lines file of one seed simulate to the same report;
-#   - the report is the same on 1 and on 3 threads, and every JSON report parses;
+#   - the report is the same on 1 and on 3 threads, and in 1 group of customers or in many,
+#     and every JSON report parses;
 #   - advancing customers only on their due days gives what advancing them every day gives.
 #
 #   generate_checks.sh TOOL PROGRAM WORKDIR CHECKER
@@ -32,11 +33,13 @@ orders=$(grep -c '"type":"order.completed"' a.jsonl)
 grep -q '"type":"order.returned"' a.jsonl || fail "no returns"
 grep -q '"type":"loyalty.redeem"' a.jsonl || fail "no redemptions"
 
-"$tool" simulate -q --threads 1 --json a1.json "$program" a.jsonl
+"$tool" simulate -q --threads 1 --groups 1 --json a1.json "$program" a.jsonl
 "$tool" simulate -q --threads 3 --json a3.json "$program" a.jsonl
+"$tool" simulate -q --threads 1 --groups 29 --json a29.json "$program" a.jsonl
 "$tool" simulate -q --threads 2 --json csv.json "$program" a.csv
-python3 "$checker" valid a1.json a3.json csv.json
+python3 "$checker" valid a1.json a3.json a29.json csv.json
 python3 "$checker" same a1.json a3.json
+python3 "$checker" same a1.json a29.json
 python3 "$checker" same a1.json csv.json
 # Every generated event is accepted by the program it was generated for.
 python3 - a1.json <<'PY'
@@ -62,14 +65,16 @@ PY
 # A campaign budget that runs out: who gets its last units depends on the order of all
 # customers' events, and 3 threads must still give the report of 1.
 budget=$(dirname "$checker")/data/tiny_budget.yaml
-"$tool" simulate -q --threads 1 --json budget1.json "$budget" t.jsonl
+"$tool" simulate -q --threads 1 --groups 1 --json budget1.json "$budget" t.jsonl
 "$tool" simulate -q --threads 3 --json budget3.json "$budget" t.jsonl
+"$tool" simulate -q --threads 1 --groups 17 --json budget17.json "$budget" t.jsonl
 python3 "$checker" same budget1.json budget3.json
+python3 "$checker" same budget1.json budget17.json
 python3 - budget1.json <<'PY'
 import json, sys
 rule = [x for x in json.load(open(sys.argv[1]))["rules"] if x["id"] == "launch_bonus"][0]
 if rule["awarded"] != "5000":
     sys.exit(f"FAIL: the launch budget of 5000 did not run out: {rule}")
 PY
-echo "ok: generate is deterministic; CSV and JSON Lines, 1 and 3 threads, due days and every day"
+echo "ok: generate is deterministic; CSV and JSON Lines, 1 and 3 threads, 1 and many groups, due days and every day"
 echo "    give the same report"
