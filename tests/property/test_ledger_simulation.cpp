@@ -94,8 +94,15 @@ struct model_policy {
 };
 
 const std::array<model_policy, wallet_count> model_policies = {{
-    {0, consumption_order::soonest_expiring_first, return_policy::allow_negative, m_expiry::never,
-     0, m_round::none, false, {}, true},
+    {0,
+     consumption_order::soonest_expiring_first,
+     return_policy::allow_negative,
+     m_expiry::never,
+     0,
+     m_round::none,
+     false,
+     {},
+     true},
     {2, consumption_order::fifo, return_policy::within_balance},
     {1, consumption_order::soonest_expiring_first, return_policy::only_pending, m_expiry::after, 10,
      m_round::week, true},
@@ -560,8 +567,8 @@ class model_customer {
   /// Units of hold `id` a capture may spend at `now`: all of them, or (held_at_expiry: expire)
   /// those of lots still valid.
   static std::int64_t capturable(m_wallet& w, id128 id, bool honor, timestamp now) {
-    const m_hold& h = *std::find_if(w.holds.begin(), w.holds.end(),
-                                    [id](const m_hold& x) { return x.id == id; });
+    const m_hold& h =
+        *std::find_if(w.holds.begin(), w.holds.end(), [id](const m_hold& x) { return x.id == id; });
     std::int64_t n = 0;
     for (const m_part& p : h.parts) {
       if (honor || lot_of(w, p.lot).expires_at > now) n += p.units;
@@ -804,8 +811,7 @@ outcome model_customer::step_op(const ledger_op& op, timestamp now) {
       if (it->deadline <= now && it->on_timeout != timeout_action::none) {
         return burn(o, op, ledger_result::hold_timed_out);
       }
-      if (op.kind == op_kind::capture &&
-          units > capturable(w, op.target, policy.honor_held, now)) {
+      if (op.kind == op_kind::capture && units > capturable(w, op.target, policy.honor_held, now)) {
         return burn(o, op, ledger_result::hold_exceeded);
       }
       const std::int64_t captured = op.kind == op_kind::capture ? units : 0;
@@ -1437,8 +1443,8 @@ void simulation::submit(customer_slot& s, const ledger_op& op, how way) {
     if (want.lapse) problems += diff_lapse(d.entries.front(), s.customer, op.wallet, *want.lapse);
     problems += diff_expiries(std::span(d.entries).subspan(lapses, expiries), want.expired);
     if (want.writes) problems += diff_entry(d.entries[lapses + expiries], op, want, now_);
-    problems += diff_expiries(std::span(d.entries).subspan(entries - after, after),
-                              want.expired_after);
+    problems +=
+        diff_expiries(std::span(d.entries).subspan(entries - after, after), want.expired_after);
   }
   if (entries == 0 && store_->journal(s.customer).size() != journal_size) {
     problems += "something was written for an operation that changes nothing\n";
