@@ -3,6 +3,7 @@
 // (without the host's storage).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -68,6 +69,73 @@ void BM_earn_reused(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_earn_reused)->ArgName("customers")->Arg(1)->Arg(8)->Arg(64)->Arg(10000);
+
+// Not the library: the floor that today's data layout puts under an earn. The same requests as
+// BM_earn_reused/1, and only what an earn must write with these types: one probe of an id table,
+// a journal_entry (320 bytes) filled in, a lot (104 bytes) and an id_index::entry (192 bytes)
+// appended, the totals updated. No validation, no policy, no invariant check, no allocation (the
+// memory of 256 earns is reused). If this runs at N earns/s, the ledger cannot beat N on this
+// machine without smaller records; docs/performance.md compares the two.
+void BM_earn_layout_floor(benchmark::State& state) {
+  std::vector<loyalty::lot> lots;
+  std::vector<loyalty::id_index::entry> records;
+  std::vector<std::uint64_t> slots(512, 0);
+  lots.reserve(256);
+  records.reserve(256);
+  loyalty::balances totals;
+  std::vector<loyalty::journal_entry> entries;
+  entries.reserve(4);
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    ++n;
+    if (records.size() == 256) {
+      lots.clear();
+      records.clear();
+      std::fill(slots.begin(), slots.end(), 0);
+    }
+    const timestamp now{t0.micros + static_cast<std::int64_t>(n)};
+    const ledger_op op =
+        ledger_op::earn(id128{2, n}, 0, points(10), timestamp{now.micros + 365 * day});
+    std::uint64_t h = op.id.low ^ ((op.id.high << 32) | (op.id.high >> 32));
+    h ^= h >> 33;
+    h *= 0xFF51'AFD7'ED55'8CCDULL;
+    h ^= h >> 33;
+    std::size_t i = static_cast<std::size_t>(h >> 32) & (slots.size() - 1);
+    bool known = false;
+    for (; slots[i] != 0; i = (i + 1) & (slots.size() - 1)) {
+      if ((slots[i] >> 32) == (h >> 32) && records[(slots[i] & 0xFFFF'FFFFU) - 1].id == op.id) {
+        known = true;
+        break;
+      }
+    }
+    if (known) continue;
+    entries.clear();
+    loyalty::journal_entry& e = entries.emplace_back();
+    e.sequence = records.size() + 1;
+    e.kind = loyalty::entry_kind::earn;
+    e.id = op.id;
+    e.op = op;
+    e.at = now;
+    e.units = op.amount.units();
+    e.expires_at = *op.expires_at;
+    loyalty::lot& l = lots.emplace_back();
+    l.id = e.id;
+    l.amount = l.remaining = e.units;
+    l.earned_at = l.activates_at = now;
+    l.expires_at = e.expires_at;
+    totals.earned += e.units;
+    totals.available += e.units;
+    loyalty::id_index::entry& r = records.emplace_back();
+    r.id = e.id;
+    r.record.op = e.op;
+    r.record.units = e.units;
+    slots[i] = (h & 0xFFFF'FFFF'0000'0000ULL) | records.size();
+    benchmark::DoNotOptimize(entries.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_earn_layout_floor);
 
 // Redeeming 1 point from a wallet of `lots` lots of a billion points each, every lot valid for
 // a year or more: decide + apply. Second argument: the wallet's consumption order (0: soonest
