@@ -159,13 +159,17 @@ void id_index::grow() {
 }
 
 id_record* id_index::emplace(id128 id) {
+  return emplace(id, ledger_op{}, ledger_result::ok, 0);
+}
+
+id_record* id_index::emplace(id128 id, const ledger_op& op, ledger_result result,
+                             std::int64_t units) {
   if (entries_.size() >= 0xFFFF'FFF0U) throw std::length_error("id_index: too many ids");
   if ((entries_.size() + 1) * 2 > slots_.size()) grow();
   const std::uint64_t hash = id_hash(id);
   const std::size_t i = slot_of(id, hash);
   if (slots_[i] != 0) return nullptr;
-  entry& added = entries_.emplace_back();
-  added.id = id;
+  entry& added = entries_.emplace_back(id, op, result, units);
   slots_[i] = tag_of(hash) | entries_.size();
   return &added.record;
 }
@@ -450,12 +454,16 @@ ledger_result compare_body(const ledger_op& was, const ledger_op& now) noexcept 
   return ledger_result::exists;
 }
 
-/// `amount` as units at `scale`: nullopt when it has more fractional digits than that.
-std::optional<std::int64_t> to_units(decimal amount, int scale) noexcept {
-  if (amount.scale() == scale) return amount.units();  // the usual case: already at the scale
+std::optional<std::int64_t> rescaled_units(decimal amount, int scale) noexcept {
   const decimal_result r = amount.rescale(scale, rounding_mode::down);
   if (!r || r.value != amount) return std::nullopt;
   return r.value.units();
+}
+
+/// `amount` as units at `scale`: nullopt when it has more fractional digits than that.
+inline std::optional<std::int64_t> to_units(decimal amount, int scale) noexcept {
+  if (amount.scale() == scale) return amount.units();  // the usual case: already at the scale
+  return rescaled_units(amount, scale);
 }
 
 /// The entry an operation writes (a transfer writes two, transfer_out and transfer_in).
@@ -492,13 +500,7 @@ class decider {
   void finish(ledger_result r) noexcept { d_.result = r; }
 
   journal_entry& add(entry_kind kind, id128 id, const ledger_op& op) {
-    journal_entry& e = d_.entries.emplace_back();
-    e.sequence = s_.version + d_.entries.size();
-    e.kind = kind;
-    e.id = id;
-    e.op = op;
-    e.at = now_;
-    return e;
+    return d_.entries.emplace_back(s_.version + d_.entries.size() + 1, kind, id, op, now_);
   }
 
   /// Success: the op's own entry is the last one; it may reset the inactivity clock (a credit
@@ -1445,11 +1447,8 @@ void apply_entry(const std::vector<wallet_policy>& policies, customer_state& s,
     }
   }
   settle_first_open(w);
-  id_record* record = s.ids.emplace(e.id);
+  id_record* record = s.ids.emplace(e.id, e.op, record_result, record_units);
   if (record == nullptr) throw std::logic_error("ledger journal: an id applied twice");
-  record->op = e.op;
-  record->result = record_result;
-  record->units = record_units;
   if (record_parts != nullptr) record->parts = *record_parts;
 }
 

@@ -346,6 +346,13 @@ struct journal_entry {
   ledger_result result = ledger_result::ok;  ///< kind `failed`: the failure
   /// transfer_in: the lots it creates, one per lot the sender gave, each with that lot's expiry
   std::vector<lot_credit> credits;
+
+  journal_entry() = default;
+  /// An entry with its header and request; the rest as above (built in place: nothing is
+  /// zeroed first and copied over).
+  journal_entry(std::uint64_t sequence_, entry_kind kind_, id128 id_, const ledger_op& op_,
+                timestamp at_) noexcept
+      : sequence(sequence_), kind(kind_), id(id_), op(op_), at(at_) {}
 };
 
 /// A wallet's balances, all derived from its lots, holds and journal.
@@ -488,6 +495,12 @@ class id_index {
   struct entry {
     id128 id;
     id_record record;
+
+    entry() = default;
+    /// An id with the record of an operation that settled `units` with `result` (built in
+    /// place: nothing is zeroed first and copied over).
+    entry(id128 i, const ledger_op& op, ledger_result result, std::int64_t units)
+        : id(i), record{op, result, units, {}, 0} {}
   };
 
   /// The record of `id`, or nullptr.
@@ -499,6 +512,9 @@ class id_index {
   /// Adds `id` with a default record and returns it to be filled in place; nullptr, changing
   /// nothing, when `id` is there already.
   id_record* emplace(id128 id);
+  /// Adds `id` with the record of `op`, settled with `result` and `units`; nullptr, changing
+  /// nothing, when `id` is there already.
+  id_record* emplace(id128 id, const ledger_op& op, ledger_result result, std::int64_t units);
   std::size_t size() const noexcept { return entries_.size(); }
   bool empty() const noexcept { return entries_.empty(); }
   /// Every id and record, in the order they were added.
