@@ -612,9 +612,15 @@ class decider {
         if (sorted_by_expiry) break;  // the rest expire later
         continue;
       }
-      const std::int64_t units = l.pending ? l.remaining : l.remaining - l.held + released(l.id);
+      // A pending lot that this decision activates (advance()) is spendable by now, less the
+      // debt its activation repaid.
+      const activation* a = activated(l.id);
+      const bool pending = l.pending && a == nullptr;
+      const std::int64_t units =
+          pending ? l.remaining
+                  : l.remaining - (a != nullptr ? a->debt_units : 0) - l.held + released(l.id);
       if (units <= 0) continue;
-      if (!l.pending) total += units;  // pending units were never available
+      if (!pending) total += units;  // pending units were never available
       ledger_op op;
       op.kind = op_kind::adjust;
       op.id = l.id.child(static_cast<std::uint32_t>(s_.version + d_.entries.size() + 1));
@@ -672,6 +678,19 @@ class decider {
     return n;
   }
 
+  /// A pending lot that an earlier entry of this decision activates, repaying `debt_units`.
+  struct activation {
+    id128 lot;
+    std::int64_t debt_units;
+  };
+  void activate(id128 lot, std::int64_t debt_units) { activated_.push_back({lot, debt_units}); }
+  const activation* activated(id128 lot) const noexcept {
+    for (const activation& a : activated_) {
+      if (a.lot == lot) return &a;
+    }
+    return nullptr;
+  }
+
  private:
   struct wallet_lapse {
     std::uint16_t wallet;
@@ -685,7 +704,8 @@ class decider {
   }
 
   std::vector<lot_part> released_;
-  std::vector<wallet_lapse> lapses_;  // wallets that lapse in this decision; usually none
+  std::vector<activation> activated_;  // advance() only
+  std::vector<wallet_lapse> lapses_;   // wallets that lapse in this decision; usually none
   const std::vector<wallet_policy>& policies_;
   const customer_state& s_;
   timestamp now_;
@@ -1036,7 +1056,8 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
   decider d(wallets_, s, now, out);
   for (std::uint16_t wi = 0; wi < wallets_.size(); ++wi) {
     const wallet_state& w = s.wallets[wi];
-    // An inactive wallet lapses first: its pending lots then expire as pending, unactivated.
+    // An inactive wallet lapses first: its pending lots that came due before the lapse activate
+    // below, the others expire as pending.
     d.lapse(wi);
     // Holds past their deadline, by deadline then id.
     std::vector<const hold*> due;
@@ -1078,8 +1099,12 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
     }
     // Pending lots whose time has come, in lot order; debt is repaid first.
     std::int64_t debt = w.totals.debt;
+    // A lot activates if it was still valid when it came due, even if it has expired since
+    // (advance() ran late): it repays debt, as a timely run would have, and what is left of
+    // it expires below.
     for (const lot& l : w.lots) {
-      if (!l.pending || l.activates_at > now || d.expired(wi, l)) continue;
+      if (!l.pending || l.activates_at > now || d.expires_at(wi, l) <= l.activates_at) continue;
+      if (l.remaining == 0 && d.expired(wi, l)) continue;  // expired whole by an earlier decision
       ledger_op op;
       op.kind = op_kind::activate;
       op.id = l.id.child(2);
@@ -1089,8 +1114,10 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
       e.units = l.remaining;
       e.parts.push_back({l.id, l.remaining});
       e.debt_units = std::min(l.remaining, debt);
-      e.expires_at = activated_lot_expiry(wallets_[wi], s, l, now);
+      // A lapse in this decision caps the lot's expiry (it is applied first).
+      e.expires_at = std::min(activated_lot_expiry(wallets_[wi], s, l, now), d.expires_at(wi, l));
       debt -= e.debt_units;
+      d.activate(l.id, e.debt_units);
     }
   }
   // Expiry last; units that a timed-out hold released above expire now too (d.release()).

@@ -905,6 +905,8 @@ advance_outcome model_customer::advance(timestamp now) {
   advance_outcome out;
   for (std::uint16_t wi = 0; wi < wallet_count; ++wi) {
     m_wallet& w = wallets_[wi];
+    // Due lots activate in the wallet's lot order as stored, from before a lapse re-sorts it.
+    const std::vector<std::size_t> lot_order = order_of(w, model_policies[wi].order);
     if (const std::optional<timestamp> at = lapse(w, model_policies[wi], now)) {
       out.lapses.push_back({wi, *at});
     }
@@ -932,9 +934,12 @@ advance_outcome model_customer::advance(timestamp now) {
       records_.push_back(make_record(op, captured, settle(w, h.id, captured, honor, now, nullptr)));
       out.timeouts.push_back({wi, h.id, capture});
     }
-    for (const std::size_t i : order_of(w, model_policies[wi].order)) {
+    for (const std::size_t i : lot_order) {
       m_lot& l = w.lots[i];
-      if (!l.pending || l.activates_at > now || l.expires_at <= now) continue;
+      // Due, and still valid when it came due (it may have expired since: it activates, repays
+      // debt, and what is left expires below, as if advance() had run on time).
+      if (!l.pending || l.activates_at > now || l.expires_at <= l.activates_at) continue;
+      if (l.remaining == 0 && l.expires_at <= now) continue;  // expired whole before
       if (l.remaining > 0) out.activations.push_back({wi, l.id});
       ledger_op op;
       op.kind = op_kind::activate;

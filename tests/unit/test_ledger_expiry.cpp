@@ -407,6 +407,80 @@ TEST_CASE("a lapse expires pending lots, and held units once released", "[ledger
   r.check_replay();
 }
 
+TEST_CASE("a late advance activates a due pending lot before it expires it, as on time",
+          "[ledger][expiry]") {
+  // Debt of 100 (a return under allow_negative after the points were spent), then a pending earn
+  // of 150: due on day 5, expiring on day 10. Run on time, advance() activates it on day 5 (its
+  // 150 repay the 100 of debt) and expires the 50 left on day 10. Run late, on day 20 only, it
+  // must come to the same balances: activated first (repaying the debt), then expired.
+  const timestamp t0 = at("2026-03-01T00:00:00Z");
+  const auto scenario = [&](book& k) {
+    REQUIRE(k.run(ledger_op::earn(id(1), 0, d("100")), t0) == ledger_result::ok);
+    REQUIRE(k.run(ledger_op::redeem(id(2), 0, d("100")), t0) == ledger_result::ok);
+    REQUIRE(k.run(ledger_op::reverse_earn(id(3), 0, id(1), d("100")), t0) == ledger_result::ok);
+    REQUIRE(k.b().debt == 100);
+    REQUIRE(k.run(ledger_op::earn_pending(id(4), 0, d("150"), at("2026-03-05T00:00:00Z"),
+                                          at("2026-03-10T00:00:00Z")),
+                  t0) == ledger_result::ok);
+    REQUIRE(k.b().pending == 150);
+  };
+  wallet_policy policy;
+  policy.returns = loyalty::return_policy::allow_negative;
+
+  book on_time({policy});
+  scenario(on_time);
+  on_time.advance(at("2026-03-05T00:00:00Z"));
+  CHECK(on_time.last == std::vector<entry_kind>{entry_kind::activate});
+  CHECK(on_time.b().debt == 0);
+  CHECK(on_time.b().available == 50);
+  on_time.advance(at("2026-03-20T00:00:00Z"));
+  CHECK(on_time.last == std::vector<entry_kind>{entry_kind::expire});
+
+  book late({policy});
+  scenario(late);
+  late.advance(at("2026-03-20T00:00:00Z"));
+  CHECK(late.last == std::vector<entry_kind>{entry_kind::activate, entry_kind::expire});
+  CHECK(late.entry(entry_kind::activate).debt_units == 100);
+  CHECK(late.entry(entry_kind::expire).units == 50);
+
+  for (const book* k : {&on_time, &late}) {
+    CHECK(k->b().debt == 0);
+    CHECK(k->b().pending == 0);
+    CHECK(k->b().available == 0);
+    CHECK(k->b().expired == 50);
+    CHECK(k->b().earned == 250);
+    CHECK(k->b().spent == 100);
+    CHECK(k->lot(id(4)).remaining == 0);
+    CHECK_FALSE(k->lot(id(4)).pending);
+    k->check_replay();
+  }
+
+  // An operation decided before the late advance() expires the lot whole, from pending (it
+  // does not activate); advance() then has nothing left to activate.
+  book early({policy});
+  scenario(early);
+  REQUIRE(early.run(ledger_op::earn(id(5), 0, d("1")), at("2026-03-20T00:00:00Z")) ==
+          ledger_result::ok);
+  CHECK(early.last == std::vector<entry_kind>{entry_kind::expire, entry_kind::earn});
+  CHECK(early.b().expired == 150);
+  CHECK(early.b().debt == 99);
+  early.advance(at("2026-03-20T00:00:00Z"));
+  CHECK(early.last.empty());
+  early.check_replay();
+
+  // A pending lot that was no longer valid when it came due (the wallet lapsed first) is not
+  // activated: it expires whole, and repays nothing.
+  book lapsed({with(expiry_policy::inactivity(calendar_period::days(3)))});
+  REQUIRE(lapsed.run(ledger_op::earn_pending(id(1), 0, d("40"), at("2026-03-10T00:00:00Z")), t0) ==
+          ledger_result::ok);
+  CHECK(text(lapsed.w().lapses_at) == "2026-03-04T00:00:00Z");
+  lapsed.advance(at("2026-03-20T00:00:00Z"));
+  CHECK(lapsed.last == std::vector<entry_kind>{entry_kind::lapse, entry_kind::expire});
+  CHECK(lapsed.b().expired == 40);
+  CHECK(lapsed.lot(id(1)).pending);
+  lapsed.check_replay();
+}
+
 TEST_CASE("two wallets keep their own inactivity clocks", "[ledger][expiry]") {
   book k({with(expiry_policy::inactivity(calendar_period::days(10))),
           with(expiry_policy::inactivity(calendar_period::days(20)))});
