@@ -1,6 +1,6 @@
-// The ledger in memory: earns, redemptions over wallets of 1, 100 and 10,000 lots, and
-// advance(now) over 1,000,000 customers. Each operation is decide + apply, as a host does it
-// (without the host's storage).
+// The ledger in memory: earns, redemptions over wallets of 1, 100 and 10,000 lots, returns and
+// refunds, and advance(now) over 1,000,000 customers. Each operation is decide + apply, as a host
+// does it (without the host's storage).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -185,6 +185,56 @@ BENCHMARK(BM_redeem)
     ->Args({1, 1})
     ->Args({100, 1})
     ->Args({10'000, 1});
+
+// Returns and refunds in a wallet of `lots` lots, all earned under one expiry policy (each lot
+// expires after the ones before it, so the wallet's order is the earn order). Each iteration is
+// one pair, decide + apply each: a return of 1 point of the most recent earn (reverse_earn), and
+// a redemption of 1 point refunded at once (refund). Both name a lot near one end of the wallet,
+// as real returns (within a return window) and refunds (of a recent redemption) do. A return of
+// an old earn in the middle of a long wallet is the slow case: find_lot() then scans.
+void BM_return_and_refund_recent(benchmark::State& state) {
+  const auto lots = static_cast<std::uint64_t>(state.range(0));
+  const ledger l({loyalty::wallet_policy{}});
+  loyalty::customer_state s = l.open(id128{1, 1});
+  for (std::uint64_t i = 0; i < lots; ++i) {
+    const auto d =
+        l.decide(s,
+                 ledger_op::earn(id128{3, i + 1}, 0, points(1'000'000'000),
+                                 timestamp{t0.micros + (400 + static_cast<std::int64_t>(i)) * day}),
+                 timestamp{t0.micros + static_cast<std::int64_t>(i)});
+    if (!l.apply(s, d)) state.SkipWithError("stale");
+  }
+  const loyalty::customer_state start = s;
+  const timestamp now{t0.micros + day};
+  loyalty::decision d;
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    ++n;
+    if (n % 2048 == 0) {
+      state.PauseTiming();
+      s = start;
+      state.ResumeTiming();
+    }
+    l.decide(s, ledger_op::reverse_earn(id128{4, n}, 0, id128{3, lots}, points(1)), now, d);
+    if (d.result != loyalty::ledger_result::ok || !l.apply(s, d)) {
+      state.SkipWithError("return failed");
+      break;
+    }
+    l.decide(s, ledger_op::redeem(id128{5, n}, 0, points(1)), now, d);
+    if (d.result != loyalty::ledger_result::ok || !l.apply(s, d)) {
+      state.SkipWithError("redeem failed");
+      break;
+    }
+    l.decide(s, ledger_op::refund(id128{6, n}, 0, id128{5, n}, points(1)), now, d);
+    if (d.result != loyalty::ledger_result::ok || !l.apply(s, d)) {
+      state.SkipWithError("refund failed");
+      break;
+    }
+  }
+  state.counters["lots"] = static_cast<double>(lots);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_return_and_refund_recent)->ArgName("lots")->Arg(1)->Arg(100)->Arg(10'000);
 
 // advance(now) over 1,000,000 customers with 3 lots each, one of which has expired.
 void BM_advance_1m_customers(benchmark::State& state) {

@@ -413,13 +413,31 @@ bool before(consumption_order order, const lot& x, const lot& y) noexcept {
   return x.id < y.id;
 }
 
-/// The lot with this id. Debits touch lots from first_open on, so the search starts there and
-/// finds them after a few steps; older lots (refunds, returns) are found after a full scan.
+/// The lot with this id. The lots an operation names are usually near one of two places:
+/// recent credits (a return, an activation) at the end, and recently spent lots (a refund) just
+/// before first_open, with the lot being spent at it. So the search runs three ways at once:
+/// down from the end and up from first_open (the open lots), and down from first_open (the spent
+/// ones); it visits every lot once, and finds those after a few steps. Only an old lot in the
+/// middle of a long wallet takes a long scan.
 const lot* find_lot(const wallet_state& w, id128 id) noexcept {
   const std::size_t n = w.lots.size();
-  for (std::size_t k = 0; k < n; ++k) {
-    const lot& l = w.lots[(w.first_open + k) % n];
-    if (l.id == id) return &l;
+  const std::size_t open = std::min(w.first_open, n);
+  std::size_t lo = open;    // up, while lo < hi
+  std::size_t hi = n;       // down: hi - 1, while lo < hi
+  std::size_t back = open;  // down: back - 1, while back > 0
+  while (lo < hi || back > 0) {
+    if (lo < hi) {
+      if (w.lots[hi - 1].id == id) return &w.lots[hi - 1];
+      --hi;
+    }
+    if (lo < hi) {
+      if (w.lots[lo].id == id) return &w.lots[lo];
+      ++lo;
+    }
+    if (back > 0) {
+      --back;
+      if (w.lots[back].id == id) return &w.lots[back];
+    }
   }
   return nullptr;
 }
