@@ -59,21 +59,6 @@ bool positive_division(int sa, std::int64_t y, int sb, int digits, cinsn& i) {
   return true;
 }
 
-bool column_kind(value_kind k) {
-  switch (k) {
-    case value_kind::boolean:
-    case value_kind::integer:
-    case value_kind::decimal:
-    case value_kind::enumeration:
-    case value_kind::date:
-    case value_kind::timestamp:
-    case value_kind::duration:
-      return true;
-    default:
-      return false;
-  }
-}
-
 /// Columns at or above this number are the program's constants and variables (kept for the whole
 /// batch); they are renumbered after the temporaries once lowering is done.
 constexpr std::uint16_t kept_base = 0x8000;
@@ -155,7 +140,7 @@ class column_lowering {
   /// Constant node `index` at type `t`, as the register lowering converts it.
   std::optional<std::int64_t> constant_at(std::uint32_t index, ctype t) const {
     const node& n = p_.nodes[index];
-    if (n.code != op::constant || !column_kind(n.constant.kind())) return std::nullopt;
+    if (n.code != op::constant || !one_int64(n.constant.kind())) return std::nullopt;
     const bool number =
         n.constant.kind() == value_kind::integer || n.constant.kind() == value_kind::decimal;
     if (t.kind != value_kind::decimal || !number) return n.constant.as_int();
@@ -196,12 +181,12 @@ class column_lowering {
     const std::uint32_t mark = next_;
     switch (n.code) {
       case op::constant:
-        if (!column_kind(n.constant.kind())) return std::nullopt;  // null, text, lists
+        if (!one_int64(n.constant.kind())) return std::nullopt;  // null, text, lists
         return constant_column(n.constant.as_int(),
                                {n.constant.kind(), static_cast<std::int8_t>(n.constant.scale())});
       case op::field: {
         const field_type& ft = p_.slot_types[n.slot];
-        if (!column_kind(ft.kind)) return std::nullopt;
+        if (!one_int64(ft.kind)) return std::nullopt;
         cinsn i = make(cop::load, result(mark));
         i.slot = n.slot;
         emit(i);

@@ -95,6 +95,24 @@ enum class list_kind : std::uint8_t { any, all, none, count, sum, min, max };
 /// Deepest nesting of list functions (each needs a current row).
 inline constexpr int max_lambda_depth = 4;
 
+/// Kinds whose present values are one 64-bit integer: a decimal's units at its static scale, an
+/// enum's code, a date's day number, a timestamp's or duration's microseconds, a bool, an integer.
+/// The register machine, the column evaluator and slot tests hold exactly these.
+constexpr bool one_int64(value_kind k) noexcept {
+  switch (k) {
+    case value_kind::boolean:
+    case value_kind::integer:
+    case value_kind::decimal:
+    case value_kind::enumeration:
+    case value_kind::date:
+    case value_kind::timestamp:
+    case value_kind::duration:
+      return true;
+    default:
+      return false;
+  }
+}
+
 enum class arith : std::uint8_t { add, sub, mul, div, rem };
 enum class compare : std::uint8_t { eq, ne, lt, le, gt, ge };
 

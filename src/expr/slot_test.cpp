@@ -20,19 +20,10 @@ struct impl_access {
 
 namespace {
 
-/// Kinds whose present values compare as raw bits at any place they come from.
+/// Kinds whose present values compare as raw bits at any place they come from (a decimal's
+/// units depend on its scale, which may differ between a field and a constant).
 bool bits_kind(value_kind k) noexcept {
-  switch (k) {
-    case value_kind::boolean:
-    case value_kind::integer:
-    case value_kind::enumeration:
-    case value_kind::date:
-    case value_kind::timestamp:
-    case value_kind::duration:
-      return true;
-    default:
-      return false;
-  }
+  return k != value_kind::decimal && one_int64(k);
 }
 
 }  // namespace

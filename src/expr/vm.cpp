@@ -17,20 +17,9 @@ struct reg_type {
   std::int8_t scale = 0;
 };
 
+/// A null constant is a register holding "missing"; otherwise a register holds one 64-bit value.
 bool in_registers(value_kind k) {
-  switch (k) {
-    case value_kind::null:
-    case value_kind::boolean:
-    case value_kind::integer:
-    case value_kind::decimal:
-    case value_kind::enumeration:
-    case value_kind::date:
-    case value_kind::timestamp:
-    case value_kind::duration:
-      return true;
-    default:
-      return false;
-  }
+  return k == value_kind::null || one_int64(k);
 }
 
 std::int64_t pow10(int exponent) {
