@@ -1,10 +1,13 @@
 // Helpers for the engine tests (tests/unit/test_engine_*.cpp): a small program header shared by
 // most tests, to which each test appends its own `rules:` (and `groups:`, `budgets:`) as an
-// inline YAML raw string, and a harness that runs one member through one engine.
+// inline YAML raw string, a harness that runs one member through one engine, and a field-by-field
+// comparison of two members.
 #pragma once
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -280,5 +283,106 @@ struct harness {
     return value::of_enum(code);
   }
 };
+
+/// Every field of two members, one by one: the ledger state (wallets, lots, holds, balances, the
+/// ids and what they settled) and the engine's own (profile, events, counters, carries, orders).
+inline void same_member(const loyalty::member& a, const loyalty::member& b) {
+  CHECK(a.customer == b.customer);
+  CHECK(a.version == b.version);
+  CHECK(a.advanced_to == b.advanced_to);
+  // The ledger.
+  CHECK(a.ledger.customer == b.ledger.customer);
+  CHECK(a.ledger.version == b.ledger.version);
+  REQUIRE(a.ledger.wallets.size() == b.ledger.wallets.size());
+  for (std::size_t w = 0; w < a.ledger.wallets.size(); ++w) {
+    INFO("wallet " << w);
+    const loyalty::wallet_state& x = a.ledger.wallets[w];
+    const loyalty::wallet_state& y = b.ledger.wallets[w];
+    const loyalty::balances& p = x.totals;
+    const loyalty::balances& q = y.totals;
+    CHECK(std::vector<std::int64_t>{p.available, p.pending, p.held, p.earned, p.spent, p.expired,
+                                    p.reversed, p.debt, p.transferred_in, p.transferred_out} ==
+          std::vector<std::int64_t>{q.available, q.pending, q.held, q.earned, q.spent, q.expired,
+                                    q.reversed, q.debt, q.transferred_in, q.transferred_out});
+    CHECK(x.first_open == y.first_open);
+    CHECK(x.last_activity == y.last_activity);
+    CHECK(x.lapses_at == y.lapses_at);
+    REQUIRE(x.lots.size() == y.lots.size());
+    for (std::size_t i = 0; i < x.lots.size(); ++i) {
+      INFO("lot " << i);
+      const loyalty::lot& l = x.lots[i];
+      const loyalty::lot& m = y.lots[i];
+      CHECK(l.id == m.id);
+      CHECK(l.amount == m.amount);
+      CHECK(l.remaining == m.remaining);
+      CHECK(l.held == m.held);
+      CHECK(l.earned_at == m.earned_at);
+      CHECK(l.activates_at == m.activates_at);
+      CHECK(l.expires_at == m.expires_at);
+      CHECK(l.pending == m.pending);
+      CHECK(l.source_event == m.source_event);
+      CHECK(l.source_rule == m.source_rule);
+      CHECK(l.returned == m.returned);
+    }
+    REQUIRE(x.holds.size() == y.holds.size());
+    for (std::size_t i = 0; i < x.holds.size(); ++i) {
+      CHECK(x.holds[i].id == y.holds[i].id);
+      CHECK(x.holds[i].amount == y.holds[i].amount);
+      CHECK(x.holds[i].parts == y.holds[i].parts);
+      CHECK(x.holds[i].deadline == y.holds[i].deadline);
+    }
+  }
+  REQUIRE(a.ledger.ids.size() == b.ledger.ids.size());
+  for (std::size_t i = 0; i < a.ledger.ids.size(); ++i) {
+    const auto& x = a.ledger.ids.entries()[i];
+    const auto& y = b.ledger.ids.entries()[i];
+    CHECK(x.id == y.id);
+    CHECK(x.record.result == y.record.result);
+    CHECK(x.record.units == y.record.units);
+    CHECK(x.record.parts == y.record.parts);
+    CHECK(x.record.refunded == y.record.refunded);
+    CHECK(x.record.op.kind == y.record.op.kind);
+    CHECK(x.record.op.amount == y.record.op.amount);
+  }
+  // The engine's state.
+  REQUIRE(a.profile.size() == b.profile.size());
+  for (std::size_t i = 0; i < a.profile.size(); ++i) {
+    CHECK(a.profile[i].kind() == b.profile[i].kind());
+  }
+  CHECK(a.profile_text == b.profile_text);
+  std::vector<loyalty::id128> ea = a.events.ids();
+  std::vector<loyalty::id128> eb = b.events.ids();
+  std::sort(ea.begin(), ea.end());
+  std::sort(eb.begin(), eb.end());
+  CHECK(ea == eb);
+  CHECK(a.event_counts == b.event_counts);
+  REQUIRE(a.counters.size() == b.counters.size());
+  for (std::size_t i = 0; i < a.counters.size(); ++i) {
+    CHECK(a.counters[i].period == b.counters[i].period);
+    CHECK(a.counters[i].units == b.counters[i].units);
+    CHECK(a.counters[i].count == b.counters[i].count);
+  }
+  REQUIRE(a.carries.size() == b.carries.size());
+  for (std::size_t i = 0; i < a.carries.size(); ++i) CHECK(a.carries[i].identical(b.carries[i]));
+  REQUIRE(a.orders.size() == b.orders.size());
+  for (std::size_t i = 0; i < a.orders.size(); ++i) {
+    const loyalty::order_record& x = a.orders[i];
+    const loyalty::order_record& y = b.orders[i];
+    CHECK(x.event == y.event);
+    CHECK(x.lines == y.lines);
+    CHECK(x.first_value == y.first_value);
+    REQUIRE(x.awards == y.awards);
+    CHECK(x.first_award == y.first_award);
+  }
+  CHECK(a.order_values == b.order_values);
+  REQUIRE(a.order_awards.size() == b.order_awards.size());
+  for (std::size_t k = 0; k < a.order_awards.size(); ++k) {
+    CHECK(a.order_awards[k].op == b.order_awards[k].op);
+    CHECK(a.order_awards[k].rule_key == b.order_awards[k].rule_key);
+    CHECK(a.order_awards[k].first_unit == b.order_awards[k].first_unit);
+    CHECK(a.order_awards[k].reversed == b.order_awards[k].reversed);
+    CHECK(a.order_awards[k].pending_until_event == b.order_awards[k].pending_until_event);
+  }
+}
 
 }  // namespace etest

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine_test_util.hpp"
 #include "loyalty/engine.hpp"
 
 using loyalty::decimal;
@@ -128,100 +129,6 @@ std::vector<entry_kind> kinds(const loyalty::engine_decision& dec) {
   return k;
 }
 
-/// Every field of two members, one by one: the ledger state (wallets, lots, holds, balances, the
-/// ids and what they settled) and the engine's own (events, counters, carries, orders).
-void check_same(const member& a, const member& b) {
-  CHECK(a.customer == b.customer);
-  CHECK(a.version == b.version);
-  CHECK(a.advanced_to.has_value() == b.advanced_to.has_value());
-  if (a.advanced_to && b.advanced_to) CHECK(a.advanced_to->days == b.advanced_to->days);
-  // The ledger.
-  CHECK(a.ledger.customer == b.ledger.customer);
-  CHECK(a.ledger.version == b.ledger.version);
-  REQUIRE(a.ledger.wallets.size() == b.ledger.wallets.size());
-  for (std::size_t w = 0; w < a.ledger.wallets.size(); ++w) {
-    INFO("wallet " << w);
-    const loyalty::wallet_state& x = a.ledger.wallets[w];
-    const loyalty::wallet_state& y = b.ledger.wallets[w];
-    const loyalty::balances& p = x.totals;
-    const loyalty::balances& q = y.totals;
-    CHECK(std::vector<std::int64_t>{p.available, p.pending, p.held, p.earned, p.spent, p.expired,
-                                    p.reversed, p.debt, p.transferred_in, p.transferred_out} ==
-          std::vector<std::int64_t>{q.available, q.pending, q.held, q.earned, q.spent, q.expired,
-                                    q.reversed, q.debt, q.transferred_in, q.transferred_out});
-    CHECK(x.first_open == y.first_open);
-    CHECK(x.last_activity == y.last_activity);
-    CHECK(x.lapses_at == y.lapses_at);
-    REQUIRE(x.lots.size() == y.lots.size());
-    for (std::size_t i = 0; i < x.lots.size(); ++i) {
-      const loyalty::lot& l = x.lots[i];
-      const loyalty::lot& m = y.lots[i];
-      CHECK(l.id == m.id);
-      CHECK(l.amount == m.amount);
-      CHECK(l.remaining == m.remaining);
-      CHECK(l.held == m.held);
-      CHECK(l.earned_at == m.earned_at);
-      CHECK(l.activates_at == m.activates_at);
-      CHECK(l.expires_at == m.expires_at);
-      CHECK(l.pending == m.pending);
-      CHECK(l.source_event == m.source_event);
-      CHECK(l.source_rule == m.source_rule);
-      CHECK(l.returned == m.returned);
-    }
-    REQUIRE(x.holds.size() == y.holds.size());
-    for (std::size_t i = 0; i < x.holds.size(); ++i) {
-      CHECK(x.holds[i].id == y.holds[i].id);
-      CHECK(x.holds[i].amount == y.holds[i].amount);
-      CHECK(x.holds[i].parts == y.holds[i].parts);
-      CHECK(x.holds[i].deadline == y.holds[i].deadline);
-    }
-  }
-  REQUIRE(a.ledger.ids.size() == b.ledger.ids.size());
-  for (std::size_t i = 0; i < a.ledger.ids.size(); ++i) {
-    const auto& x = a.ledger.ids.entries()[i];
-    const auto& y = b.ledger.ids.entries()[i];
-    CHECK(x.id == y.id);
-    CHECK(x.record.result == y.record.result);
-    CHECK(x.record.units == y.record.units);
-    CHECK(x.record.parts == y.record.parts);
-    CHECK(x.record.refunded == y.record.refunded);
-    CHECK(x.record.op.kind == y.record.op.kind);
-    CHECK(x.record.op.amount == y.record.op.amount);
-  }
-  // The engine's state.
-  REQUIRE(a.profile.size() == b.profile.size());
-  for (std::size_t i = 0; i < a.profile.size(); ++i) {
-    CHECK(a.profile[i].kind() == b.profile[i].kind());
-  }
-  CHECK(a.profile_text == b.profile_text);
-  std::vector<loyalty::id128> ea = a.events.ids();
-  std::vector<loyalty::id128> eb = b.events.ids();
-  std::sort(ea.begin(), ea.end());
-  std::sort(eb.begin(), eb.end());
-  CHECK(ea == eb);
-  CHECK(a.event_counts == b.event_counts);
-  REQUIRE(a.counters.size() == b.counters.size());
-  for (std::size_t i = 0; i < a.counters.size(); ++i) {
-    CHECK(a.counters[i].period == b.counters[i].period);
-    CHECK(a.counters[i].units == b.counters[i].units);
-    CHECK(a.counters[i].count == b.counters[i].count);
-  }
-  CHECK(a.carries == b.carries);
-  REQUIRE(a.orders.size() == b.orders.size());
-  for (std::size_t i = 0; i < a.orders.size(); ++i) {
-    CHECK(a.orders[i].event == b.orders[i].event);
-    CHECK(a.orders[i].lines == b.orders[i].lines);
-    CHECK(a.orders[i].awards == b.orders[i].awards);
-  }
-  REQUIRE(a.order_awards.size() == b.order_awards.size());
-  for (std::size_t i = 0; i < a.order_awards.size(); ++i) {
-    CHECK(a.order_awards[i].op == b.order_awards[i].op);
-    CHECK(a.order_awards[i].reversed == b.order_awards[i].reversed);
-    CHECK(a.order_awards[i].pending_until_event == b.order_awards[i].pending_until_event);
-  }
-  CHECK(a.order_values == b.order_values);
-}
-
 /// Alice: registered on 5 January 2026 (welcome 50, expiring at 1 August 00:00 CEST), one order
 /// on 10 March (65 pending until 24 March, 10 order bonus, 1.30 cashback; the points expire at
 /// 1 October 00:00 CEST).
@@ -284,7 +191,7 @@ TEST_CASE("engine dry run: balances at a future date, from a copy", "[engine]") 
   CHECK(s.balance(copy, "cashback") == std::vector<std::int64_t>{190, 0, 0});
 
   // The copy is thrown away; the stored member never changed.
-  check_same(stored, before);
+  etest::same_member(stored, before);
   CHECK(s.balance(stored, "points") == std::vector<std::int64_t>{60, 65, 0});
   CHECK(stored.version == 2);
 }
@@ -308,7 +215,7 @@ TEST_CASE("engine dry run: previewing an order gives exactly what processing it 
   CHECK(preview.awards[0].pending);
   CHECK(preview.awards[1].amount == d("0.42"));
   CHECK(s.balance(copy, "points") == std::vector<std::int64_t>{60, 84, 0});
-  check_same(stored, before);
+  etest::same_member(stored, before);
 
   // Processing it for real, at the same `now`, gives the same decision: the same awards and
   // entries with the same ids, so the preview showed exactly what the customer gets.
@@ -326,5 +233,5 @@ TEST_CASE("engine dry run: previewing an order gives exactly what processing it 
     CHECK(real.entries[i].kind == preview.entries[i].kind);
     CHECK(real.entries[i].units == preview.entries[i].units);
   }
-  check_same(stored, copy);
+  etest::same_member(stored, copy);
 }

@@ -89,46 +89,6 @@ void same_ledger(const loyalty::customer_state& a, const loyalty::customer_state
   CHECK(a.ids.size() == b.ids.size());
 }
 
-void same_member(const loyalty::member& a, const loyalty::member& b) {
-  CHECK(a.customer == b.customer);
-  CHECK(a.version == b.version);
-  same_ledger(a.ledger, b.ledger);
-  auto ids_a = a.events.ids();
-  auto ids_b = b.events.ids();
-  std::sort(ids_a.begin(), ids_a.end());
-  std::sort(ids_b.begin(), ids_b.end());
-  CHECK(ids_a == ids_b);
-  CHECK(a.event_counts == b.event_counts);
-  REQUIRE(a.counters.size() == b.counters.size());
-  for (std::size_t i = 0; i < a.counters.size(); ++i) {
-    CHECK(a.counters[i].period == b.counters[i].period);
-    CHECK(a.counters[i].units == b.counters[i].units);
-    CHECK(a.counters[i].count == b.counters[i].count);
-  }
-  REQUIRE(a.carries.size() == b.carries.size());
-  for (std::size_t i = 0; i < a.carries.size(); ++i) CHECK(a.carries[i].identical(b.carries[i]));
-  REQUIRE(a.orders.size() == b.orders.size());
-  for (std::size_t i = 0; i < a.orders.size(); ++i) {
-    const loyalty::order_record& x = a.orders[i];
-    const loyalty::order_record& y = b.orders[i];
-    CHECK(x.event == y.event);
-    CHECK(x.lines == y.lines);
-    CHECK(x.first_value == y.first_value);
-    REQUIRE(x.awards == y.awards);
-    CHECK(x.first_award == y.first_award);
-  }
-  CHECK(a.order_values == b.order_values);
-  REQUIRE(a.order_awards.size() == b.order_awards.size());
-  for (std::size_t k = 0; k < a.order_awards.size(); ++k) {
-    CHECK(a.order_awards[k].op == b.order_awards[k].op);
-    CHECK(a.order_awards[k].rule_key == b.order_awards[k].rule_key);
-    CHECK(a.order_awards[k].first_unit == b.order_awards[k].first_unit);
-    CHECK(a.order_awards[k].reversed == b.order_awards[k].reversed);
-    CHECK(a.order_awards[k].pending_until_event == b.order_awards[k].pending_until_event);
-  }
-  CHECK(a.advanced_to == b.advanced_to);
-}
-
 void same_entries(const std::vector<loyalty::journal_entry>& a,
                   const std::vector<loyalty::journal_entry>& b) {
   REQUIRE(a.size() == b.size());
@@ -211,7 +171,7 @@ TEST_CASE("engine idempotency: the same event twice is a duplicate", "[engine]")
     CHECK(it->pending == a.pending);
     CHECK(it->ledger == a.ledger);
   }
-  same_member(h.m, before);
+  etest::same_member(h.m, before);
   CHECK(h.available() == 130);
 
   // The same id for another type of event (the order's number used again for its return) is
@@ -222,7 +182,7 @@ TEST_CASE("engine idempotency: the same event twice is a duplicate", "[engine]")
              Catch::Contains("was processed before as an event of type 'order.completed'"));
   CHECK(other_type.entries.empty());
   CHECK(other_type.reversals.empty());
-  same_member(h.m, before);
+  etest::same_member(h.m, before);
 
   // A retried return is a duplicate too, and reverses nothing twice.
   REQUIRE(h.return_lines("R-1", "O-1", "2026-05-05T10:00:00+02:00").result == process_result::ok);
@@ -259,7 +219,7 @@ TEST_CASE("engine idempotency: a decision whose persist failed is made again ide
       CHECK(lost.reversals[i].op == kept.reversals[i].op);
       CHECK(lost.reversals[i].reversed.identical(kept.reversals[i].reversed));
     }
-    same_member(copy, h.m);
+    etest::same_member(copy, h.m);
     same_balances(h.balance("points"), h.engine.balance(copy, "points"));
     same_balances(h.balance("cashback"), h.engine.balance(copy, "cashback"));
   };
@@ -278,7 +238,7 @@ TEST_CASE("engine idempotency: a decision whose persist failed is made again ide
   const auto kept = h.advance("2027-05-20T08:00:00+02:00");
   REQUIRE(kept.awards.size() == 1);  // the birthday
   same_entries(lost.entries, kept.entries);
-  same_member(copy, h.m);
+  etest::same_member(copy, h.m);
 }
 
 TEST_CASE("engine idempotency: the same events on a fresh member rebuild the same member",
@@ -288,7 +248,7 @@ TEST_CASE("engine idempotency: the same events on a fresh member rebuild the sam
   const auto journal_a = history(a);
   const auto journal_b = history(b);
   same_entries(journal_a, journal_b);
-  same_member(a.m, b.m);
+  etest::same_member(a.m, b.m);
   same_balances(a.balance("points"), b.balance("points"));
   same_balances(a.balance("cashback"), b.balance("cashback"));
   CHECK(a.engine.ledger().check(a.m.ledger).empty());
@@ -351,7 +311,7 @@ TEST_CASE("engine idempotency: refused events change nothing and are not remembe
     const auto r = h.process(e);
     CHECK(r.result == process_result::wrong_program);
   }
-  same_member(h.m, before);
+  etest::same_member(h.m, before);
   CHECK(h.available() == 10 + 10 + 0);  // base 10, capped 10, held 10 pending, drip 0
 }
 
