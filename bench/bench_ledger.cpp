@@ -137,6 +137,42 @@ void BM_earn_layout_floor(benchmark::State& state) {
 }
 BENCHMARK(BM_earn_layout_floor);
 
+// A customer whose wallet (of ledger `l`) holds `lots` lots of a billion points each: lot i has
+// the id {3, i + 1}, is earned i microseconds after t0 and is valid for `valid_days(i)` days.
+template <typename ValidDays>
+loyalty::customer_state wallet_of(const ledger& l, std::uint64_t lots, ValidDays valid_days,
+                                  benchmark::State& state) {
+  loyalty::customer_state s = l.open(id128{1, 1});
+  for (std::uint64_t i = 0; i < lots; ++i) {
+    const auto d = l.decide(s,
+                            ledger_op::earn(id128{3, i + 1}, 0, points(1'000'000'000),
+                                            timestamp{t0.micros + valid_days(i) * day}),
+                            timestamp{t0.micros + static_cast<std::int64_t>(i)});
+    if (!l.apply(s, d)) state.SkipWithError("stale");
+  }
+  return s;
+}
+
+// Decide `op` into `d` and apply it; false, with the benchmark stopped with `failure`, when it
+// did not succeed.
+bool run(const ledger& l, loyalty::customer_state& s, const ledger_op& op, timestamp now,
+         loyalty::decision& d, benchmark::State& state, const char* failure) {
+  l.decide(s, op, now, d);
+  if (d.result == loyalty::ledger_result::ok && l.apply(s, d)) return true;
+  state.SkipWithError(failure);
+  return false;
+}
+
+// Every `period` iterations the customer goes back to its starting state (untimed), so that its
+// id history stays that of a real customer, not millions of operations long.
+void restore_every(std::uint64_t n, std::uint64_t period, loyalty::customer_state& s,
+                   const loyalty::customer_state& start, benchmark::State& state) {
+  if (n % period != 0) return;
+  state.PauseTiming();
+  s = start;
+  state.ResumeTiming();
+}
+
 // Redeeming 1 point from a wallet of `lots` lots of a billion points each, every lot valid for
 // a year or more: decide + apply. Second argument: the wallet's consumption order (0: soonest
 // expiring first, 1: fifo, whose lots are not in expiry order).
@@ -145,32 +181,17 @@ void BM_redeem(benchmark::State& state) {
   loyalty::wallet_policy policy;
   if (state.range(1) == 1) policy.order = loyalty::consumption_order::fifo;
   const ledger l({policy});
-  loyalty::customer_state s = l.open(id128{1, 1});
-  for (std::uint64_t i = 0; i < lots; ++i) {
-    // Expiries not in earn order (a later earn may expire sooner), as with per-rule expiries.
-    const std::int64_t days = 400 + static_cast<std::int64_t>((i * 7919) % 1000);
-    const auto d = l.decide(s,
-                            ledger_op::earn(id128{3, i + 1}, 0, points(1'000'000'000),
-                                            timestamp{t0.micros + days * day}),
-                            timestamp{t0.micros + static_cast<std::int64_t>(i)});
-    if (!l.apply(s, d)) state.SkipWithError("stale");
-  }
-  // Every 4,096 redemptions the wallet goes back to its starting state (untimed), so that the
-  // customer's id history stays that of a real customer, not millions of redemptions long.
+  // Expiries not in earn order (a later earn may expire sooner), as with per-rule expiries.
+  loyalty::customer_state s = wallet_of(
+      l, lots, [](std::uint64_t i) { return 400 + static_cast<std::int64_t>((i * 7919) % 1000); },
+      state);
   const loyalty::customer_state start = s;
   const timestamp now{t0.micros + day};
   loyalty::decision d;
   std::uint64_t n = 0;
   for (auto _ : state) {
-    ++n;
-    if (n % 4096 == 0) {
-      state.PauseTiming();
-      s = start;
-      state.ResumeTiming();
-    }
-    l.decide(s, ledger_op::redeem(id128{4, n}, 0, points(1)), now, d);
-    if (d.result != loyalty::ledger_result::ok || !l.apply(s, d)) {
-      state.SkipWithError("redeem failed");
+    restore_every(++n, 4096, s, start, state);
+    if (!run(l, s, ledger_op::redeem(id128{4, n}, 0, points(1)), now, d, state, "redeem failed")) {
       break;
     }
   }
@@ -188,46 +209,27 @@ BENCHMARK(BM_redeem)
 
 // Returns and refunds in a wallet of `lots` lots, all earned under one expiry policy (each lot
 // expires after the ones before it, so the wallet's order is the earn order). Each iteration is
-// one pair, decide + apply each: a return of 1 point of the most recent earn (reverse_earn), and
-// a redemption of 1 point refunded at once (refund). Both name a lot near one end of the wallet,
-// as real returns (within a return window) and refunds (of a recent redemption) do. A return of
-// an old earn in the middle of a long wallet is the slow case: find_lot() then scans.
+// three operations, decide + apply each: a return of 1 point of the most recent earn
+// (reverse_earn), and a redemption of 1 point refunded at once (refund). They name lots near the
+// ends of the wallet's open lots, as real returns (within a return window) and refunds (of a
+// recent redemption) do. A return of an old earn in the middle of a long wallet is the slow
+// case: find_lot() then scans.
 void BM_return_and_refund_recent(benchmark::State& state) {
   const auto lots = static_cast<std::uint64_t>(state.range(0));
   const ledger l({loyalty::wallet_policy{}});
-  loyalty::customer_state s = l.open(id128{1, 1});
-  for (std::uint64_t i = 0; i < lots; ++i) {
-    const auto d =
-        l.decide(s,
-                 ledger_op::earn(id128{3, i + 1}, 0, points(1'000'000'000),
-                                 timestamp{t0.micros + (400 + static_cast<std::int64_t>(i)) * day}),
-                 timestamp{t0.micros + static_cast<std::int64_t>(i)});
-    if (!l.apply(s, d)) state.SkipWithError("stale");
-  }
+  loyalty::customer_state s = wallet_of(
+      l, lots, [](std::uint64_t i) { return 400 + static_cast<std::int64_t>(i); }, state);
   const loyalty::customer_state start = s;
   const timestamp now{t0.micros + day};
   loyalty::decision d;
   std::uint64_t n = 0;
   for (auto _ : state) {
-    ++n;
-    if (n % 2048 == 0) {
-      state.PauseTiming();
-      s = start;
-      state.ResumeTiming();
-    }
-    l.decide(s, ledger_op::reverse_earn(id128{4, n}, 0, id128{3, lots}, points(1)), now, d);
-    if (d.result != loyalty::ledger_result::ok || !l.apply(s, d)) {
-      state.SkipWithError("return failed");
-      break;
-    }
-    l.decide(s, ledger_op::redeem(id128{5, n}, 0, points(1)), now, d);
-    if (d.result != loyalty::ledger_result::ok || !l.apply(s, d)) {
-      state.SkipWithError("redeem failed");
-      break;
-    }
-    l.decide(s, ledger_op::refund(id128{6, n}, 0, id128{5, n}, points(1)), now, d);
-    if (d.result != loyalty::ledger_result::ok || !l.apply(s, d)) {
-      state.SkipWithError("refund failed");
+    restore_every(++n, 2048, s, start, state);
+    if (!run(l, s, ledger_op::reverse_earn(id128{4, n}, 0, id128{3, lots}, points(1)), now, d,
+             state, "return failed") ||
+        !run(l, s, ledger_op::redeem(id128{5, n}, 0, points(1)), now, d, state, "redeem failed") ||
+        !run(l, s, ledger_op::refund(id128{6, n}, 0, id128{5, n}, points(1)), now, d, state,
+             "refund failed")) {
       break;
     }
   }
