@@ -126,7 +126,7 @@ constexpr std::uint64_t tag_of(std::uint64_t hash) noexcept {
 
 // A slot keeps the high 32 bits of its id's hash, which also pick its home position: the table
 // grows without reading the records (tables stay far below 2^32 slots).
-std::size_t id_index::slot_of(id128 id, std::uint64_t hash) const noexcept {
+std::size_t id_index::slot_of(const id128& id, std::uint64_t hash) const noexcept {
   const std::size_t mask = slots_.size() - 1;
   std::size_t i = static_cast<std::size_t>(hash >> 32) & mask;
   for (;; i = (i + 1) & mask) {
@@ -136,13 +136,13 @@ std::size_t id_index::slot_of(id128 id, std::uint64_t hash) const noexcept {
   }
 }
 
-const id_record* id_index::find(id128 id) const noexcept {
+const id_record* id_index::find(const id128& id) const noexcept {
   if (slots_.empty()) return nullptr;
   const std::uint64_t slot = slots_[slot_of(id, id_hash(id))];
   return slot == 0 ? nullptr : &entries_[(slot & 0xFFFF'FFFFULL) - 1].record;
 }
 
-id_record* id_index::find(id128 id) noexcept {
+id_record* id_index::find(const id128& id) noexcept {
   return const_cast<id_record*>(static_cast<const id_index&>(*this).find(id));
 }
 
@@ -158,11 +158,11 @@ void id_index::grow() {
   }
 }
 
-id_record* id_index::emplace(id128 id) {
+id_record* id_index::emplace(const id128& id) {
   return emplace(id, ledger_op{}, ledger_result::ok, 0);
 }
 
-id_record* id_index::emplace(id128 id, const ledger_op& op, ledger_result result,
+id_record* id_index::emplace(const id128& id, const ledger_op& op, ledger_result result,
                              std::int64_t units) {
   if (entries_.size() >= 0xFFFF'FFF0U) throw std::length_error("id_index: too many ids");
   if ((entries_.size() + 1) * 2 > slots_.size()) grow();
@@ -174,7 +174,7 @@ id_record* id_index::emplace(id128 id, const ledger_op& op, ledger_result result
   return &added.record;
 }
 
-bool id_index::insert(id128 id, id_record&& record) {
+bool id_index::insert(const id128& id, id_record&& record) {
   id_record* added = emplace(id);
   if (added == nullptr) return false;
   *added = std::move(record);
@@ -277,12 +277,7 @@ bool burns_id(ledger_result r) noexcept {
 namespace {
 
 ledger_op make_op(op_kind kind, id128 id, std::uint16_t wallet, decimal amount) noexcept {
-  ledger_op op;
-  op.kind = kind;
-  op.id = id;
-  op.wallet = wallet;
-  op.amount = amount;
-  return op;
+  return {kind, id, wallet, amount};
 }
 
 }  // namespace
@@ -472,14 +467,20 @@ ledger_result compare_body(const ledger_op& was, const ledger_op& now) noexcept 
   return ledger_result::exists;
 }
 
-std::optional<std::int64_t> rescaled_units(decimal amount, int scale) noexcept {
+/// What to_units() gives for an amount with more fractional digits than the wallet keeps: no
+/// decimal has INT64_MIN units (their range is symmetric). A plain integer, not an optional:
+/// GCC returns an optional through two narrow stores that the caller reads back as one wide
+/// load, which the CPU cannot forward (a stall on every operation).
+constexpr std::int64_t no_units = std::numeric_limits<std::int64_t>::min();
+
+std::int64_t rescaled_units(decimal amount, int scale) noexcept {
   const decimal_result r = amount.rescale(scale, rounding_mode::down);
-  if (!r || r.value != amount) return std::nullopt;
+  if (!r || r.value != amount) return no_units;
   return r.value.units();
 }
 
-/// `amount` as units at `scale`: nullopt when it has more fractional digits than that.
-inline std::optional<std::int64_t> to_units(decimal amount, int scale) noexcept {
+/// `amount` as units at `scale`: no_units when it has more fractional digits than that.
+inline std::int64_t to_units(decimal amount, int scale) noexcept {
   if (amount.scale() == scale) return amount.units();  // the usual case: already at the scale
   return rescaled_units(amount, scale);
 }
@@ -517,7 +518,7 @@ class decider {
 
   void finish(ledger_result r) noexcept { d_.result = r; }
 
-  journal_entry& add(entry_kind kind, id128 id, const ledger_op& op) {
+  journal_entry& add(entry_kind kind, const id128& id, const ledger_op& op) {
     return d_.entries.emplace_back(s_.version + d_.entries.size() + 1, kind, id, op, now_);
   }
 
@@ -803,11 +804,11 @@ void ledger::decide(const customer_state& s, const ledger_op& op, timestamp now,
                             op.kind != op_kind::release && op.kind != op_kind::record_activity;
   std::int64_t units = 0;
   if (needs_amount) {
-    const std::optional<std::int64_t> u = to_units(op.amount, policy.scale);
-    if (!u || (op.kind == op_kind::adjust ? *u == 0 : *u <= 0)) {
+    const std::int64_t u = to_units(op.amount, policy.scale);
+    if (u == no_units || (op.kind == op_kind::adjust ? u == 0 : u <= 0)) {
       return d.finish(ledger_result::invalid_amount);
     }
-    units = *u;
+    units = u;
   }
   const bool credit = op.kind == op_kind::earn || (op.kind == op_kind::adjust && units > 0);
   const bool pending = op.kind == op_kind::earn && op.activates_at > now;
@@ -1029,9 +1030,8 @@ transfer_decision ledger::decide_transfer(const customer_state& from, const cust
       to.wallets.size() != wallets_.size()) {
     return done(ledger_result::invalid_recipient);
   }
-  const std::optional<std::int64_t> u = to_units(op.amount, wallets_[op.wallet].scale);
-  if (!u || *u <= 0) return done(ledger_result::invalid_amount);
-  const std::int64_t units = *u;
+  const std::int64_t units = to_units(op.amount, wallets_[op.wallet].scale);
+  if (units == no_units || units <= 0) return done(ledger_result::invalid_amount);
 
   const std::int64_t expiring = sender.expire(op.wallet);
   if (sender.available(op.wallet, expiring) < units) {
@@ -1148,18 +1148,29 @@ decision ledger::advance(const customer_state& s, timestamp now) const {
 
 namespace {
 
-void insert_lot(wallet_state& w, consumption_order order, lot l) {
-  if (l.remaining > 0) w.expiry_floor = std::min(w.expiry_floor, l.expires_at);
-  // Usually the new lot sorts last (it expires, or was earned, after the others): no search.
-  auto at = w.lots.end();
-  if (!w.lots.empty() && before(order, l, w.lots.back())) {
-    at = std::upper_bound(w.lots.begin(), w.lots.end(), l,
-                          [order](const lot& x, const lot& y) { return before(order, x, y); });
-  }
-  const auto index = static_cast<std::size_t>(at - w.lots.begin());
+/// Moves the wallet's last lot, just appended, to its place in the wallet's order. Usually it
+/// sorts last (it expires, or was earned, after the others): no search, nothing moves.
+void place_last_lot(wallet_state& w, consumption_order order) {
+  const lot& l = w.lots.back();
   const bool has_units = l.remaining > 0;
-  w.lots.insert(at, std::move(l));
+  if (has_units) w.expiry_floor = std::min(w.expiry_floor, l.expires_at);
+  std::size_t index = w.lots.size() - 1;
+  if (index > 0 && before(order, l, w.lots[index - 1])) {
+    const auto last = w.lots.end() - 1;
+    const auto at = std::upper_bound(w.lots.begin(), last, l, [order](const lot& x, const lot& y) {
+      return before(order, x, y);
+    });
+    index = static_cast<std::size_t>(at - w.lots.begin());
+    std::rotate(at, last, w.lots.end());
+  }
   if (index <= w.first_open) w.first_open = has_units ? index : w.first_open + 1;
+}
+
+/// Adds a lot built in place from `args` (lot's constructors) at its place in the wallet's order.
+template <typename... Args>
+void insert_lot(wallet_state& w, consumption_order order, Args&&... args) {
+  w.lots.emplace_back(std::forward<Args>(args)...);
+  place_last_lot(w, order);
 }
 
 void settle_first_open(wallet_state& w) noexcept {
@@ -1322,22 +1333,16 @@ void apply_entry(const std::vector<wallet_policy>& policies, customer_state& s,
         record_units = -e.units;
         break;
       } else {
-        lot l;
-        l.id = e.id;
-        l.amount = e.units;
-        l.remaining = e.units - e.debt_units;
-        l.earned_at = e.at;
-        l.pending = e.kind == entry_kind::earn && e.op.activates_at > e.at;
-        l.activates_at = l.pending ? e.op.activates_at : e.at;
-        l.expires_at = e.expires_at;
-        l.source_event = e.op.source_event;
-        l.source_rule = e.op.source_rule;
+        const bool pending = e.kind == entry_kind::earn && e.op.activates_at > e.at;
+        const std::int64_t remaining = e.units - e.debt_units;
         ensure(e.units > 0, "a credit is positive");
-        ensure_lot(l);
+        ensure(e.debt_units >= 0 && remaining >= 0,
+               "a lot's held <= remaining <= amount, none negative");
         t.earned += e.units;
         t.debt -= e.debt_units;
-        (l.pending ? t.pending : t.available) += l.remaining;
-        insert_lot(w, order, std::move(l));
+        (pending ? t.pending : t.available) += remaining;
+        insert_lot(w, order, e.id, e.units, remaining, e.at, pending ? e.op.activates_at : e.at,
+                   e.expires_at, pending, e.op.source_event, e.op.source_rule);
       }
       break;
     case entry_kind::activate: {
@@ -1375,15 +1380,8 @@ void apply_entry(const std::vector<wallet_policy>& policies, customer_state& s,
       break;
     case entry_kind::transfer_in:
       for (const lot_credit& c : e.credits) {
-        lot l;
-        l.id = c.lot;
-        l.amount = c.units;
-        l.remaining = c.units;
-        l.earned_at = e.at;
-        l.activates_at = e.at;
-        l.expires_at = c.expires_at;
         t.available += c.units;
-        insert_lot(w, order, std::move(l));
+        insert_lot(w, order, c.lot, c.units, c.units, e.at, e.at, c.expires_at);
       }
       t.transferred_in += e.units;
       break;
@@ -1433,8 +1431,8 @@ void apply_entry(const std::vector<wallet_policy>& policies, customer_state& s,
     }
     case entry_kind::reverse_earn: {
       lot& earned = require_lot(w, e.op.target);
-      const std::optional<std::int64_t> asked = to_units(e.op.amount, policies[wi].scale);
-      earned.returned += asked.value_or(0);
+      const std::int64_t asked = to_units(e.op.amount, policies[wi].scale);
+      earned.returned += asked == no_units ? 0 : asked;
       for (const lot_part& p : e.parts) {
         lot& l = require_lot(w, p.lot);
         take_units(l, p.units);
@@ -1456,15 +1454,9 @@ void apply_entry(const std::vector<wallet_policy>& policies, customer_state& s,
       }
       t.spent -= e.units;
       if (e.reissued_units > 0) {
-        lot l;
-        l.id = e.reissued_lot;
-        l.amount = e.reissued_units;
-        l.remaining = e.reissued_units;
-        l.earned_at = e.at;
-        l.activates_at = e.at;
-        l.expires_at = e.reissued_expires_at;
-        t.available += l.remaining;  // restored spending, not new earnings: spent went down
-        insert_lot(w, order, std::move(l));
+        t.available += e.reissued_units;  // restored spending, not new earnings: spent went down
+        insert_lot(w, order, e.reissued_lot, e.reissued_units, e.reissued_units, e.at, e.at,
+                   e.reissued_expires_at);
       }
       if (id_record* target = s.ids.find(e.op.target)) {
         // What is left to refund of each lot the redemption took: later refunds prorate over it.

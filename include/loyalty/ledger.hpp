@@ -171,6 +171,22 @@ struct lot {
   id128 source_event;      ///< the event that earned it (host-defined), if any
   std::uint32_t source_rule = 0;
   std::int64_t returned = 0;  ///< units already reversed (returns); all once cancelled
+
+  lot() = default;
+  /// A new lot, nothing held or returned yet (built in place where it is stored: a lot filled in
+  /// field by field and then copied is read back before its stores have landed, a stall).
+  lot(id128 id_, std::int64_t amount_, std::int64_t remaining_, timestamp earned_at_,
+      timestamp activates_at_, timestamp expires_at_, bool pending_ = false,
+      id128 source_event_ = {}, std::uint32_t source_rule_ = 0) noexcept
+      : id(id_),
+        amount(amount_),
+        remaining(remaining_),
+        earned_at(earned_at_),
+        activates_at(activates_at_),
+        expires_at(expires_at_),
+        pending(pending_),
+        source_event(source_event_),
+        source_rule(source_rule_) {}
 };
 
 /// One lot's share of a debit.
@@ -215,6 +231,13 @@ struct ledger_op {
   id128 source_event;  ///< earn: where it came from
   std::uint32_t source_rule = 0;
   std::uint32_t reason = 0;  ///< adjust: the host's reason code
+
+  ledger_op() noexcept = default;
+  /// An operation with its header, the rest as above; the named constructors below say which
+  /// fields each kind reads. (Member by member: GCC zeroes a default-built op with `rep stos`
+  /// before the fields are set, which costs an earn more than the rest of its building.)
+  ledger_op(op_kind kind_, id128 id_, std::uint16_t wallet_, decimal amount_) noexcept
+      : kind(kind_), id(id_), wallet(wallet_), amount(amount_) {}
 
   /// Without `expires_at`, the lot expires as the wallet's expiry policy says.
   static ledger_op earn(id128 id, std::uint16_t wallet, decimal amount,
@@ -350,7 +373,7 @@ struct journal_entry {
   journal_entry() = default;
   /// An entry with its header and request; the rest as above (built in place: nothing is
   /// zeroed first and copied over).
-  journal_entry(std::uint64_t sequence_, entry_kind kind_, id128 id_, const ledger_op& op_,
+  journal_entry(std::uint64_t sequence_, entry_kind kind_, const id128& id_, const ledger_op& op_,
                 timestamp at_) noexcept
       : sequence(sequence_), kind(kind_), id(id_), op(op_), at(at_) {}
 };
@@ -393,6 +416,12 @@ struct id_record {
   std::int64_t units = 0;
   std::vector<lot_part> parts;  ///< redeem and capture: what is left to refund, per lot
   std::int64_t refunded = 0;    ///< redeem and capture: units refunded so far
+
+  id_record() = default;
+  /// The record of `op`, settled with `result` and `units` (built in place: GCC value-initialises
+  /// an aggregate with `rep stos` over all of it before copying the request in).
+  id_record(const ledger_op& op_, ledger_result result_, std::int64_t units_) noexcept
+      : op(op_), result(result_), units(units_) {}
 };
 
 /// A sequence stored in chunks: 8, 16 and 32 elements, then 64 each. Appending never moves an
@@ -499,29 +528,30 @@ class id_index {
     entry() = default;
     /// An id with the record of an operation that settled `units` with `result` (built in
     /// place: nothing is zeroed first and copied over).
-    entry(id128 i, const ledger_op& op, ledger_result result, std::int64_t units)
-        : id(i), record{op, result, units, {}, 0} {}
+    entry(const id128& i, const ledger_op& op, ledger_result result, std::int64_t units)
+        : id(i), record(op, result, units) {}
   };
 
   /// The record of `id`, or nullptr.
-  const id_record* find(id128 id) const noexcept;
-  id_record* find(id128 id) noexcept;
-  bool contains(id128 id) const noexcept { return find(id) != nullptr; }
+  const id_record* find(const id128& id) const noexcept;
+  id_record* find(const id128& id) noexcept;
+  bool contains(const id128& id) const noexcept { return find(id) != nullptr; }
   /// Adds `id` with `record`; false, changing nothing, when `id` is there already.
-  bool insert(id128 id, id_record&& record);
+  bool insert(const id128& id, id_record&& record);
   /// Adds `id` with a default record and returns it to be filled in place; nullptr, changing
   /// nothing, when `id` is there already.
-  id_record* emplace(id128 id);
+  id_record* emplace(const id128& id);
   /// Adds `id` with the record of `op`, settled with `result` and `units`; nullptr, changing
   /// nothing, when `id` is there already.
-  id_record* emplace(id128 id, const ledger_op& op, ledger_result result, std::int64_t units);
+  id_record* emplace(const id128& id, const ledger_op& op, ledger_result result,
+                     std::int64_t units);
   std::size_t size() const noexcept { return entries_.size(); }
   bool empty() const noexcept { return entries_.empty(); }
   /// Every id and record, in the order they were added.
   const chunked_list<entry>& entries() const noexcept { return entries_; }
 
  private:
-  std::size_t slot_of(id128 id, std::uint64_t hash) const noexcept;
+  std::size_t slot_of(const id128& id, std::uint64_t hash) const noexcept;
   void grow();
 
   chunked_list<entry> entries_;
