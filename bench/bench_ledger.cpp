@@ -35,9 +35,11 @@ void BM_earn(benchmark::State& state) {
   const auto count = static_cast<std::uint64_t>(state.range(0));
   for (std::uint64_t c = 0; c < count; ++c) customers.push_back(l.open(id128{1, c + 1}));
   std::uint64_t n = 0;
+  std::size_t next = 0;  // round-robin without a division per earn (a 64-bit div: ~20 ns here)
   for (auto _ : state) {
     ++n;
-    loyalty::customer_state& s = customers[n % customers.size()];
+    if (++next == customers.size()) next = 0;
+    loyalty::customer_state& s = customers[next];
     if (s.version == 256) s = l.open(id128{3, n});
     const timestamp now{t0.micros + static_cast<std::int64_t>(n)};
     const loyalty::decision d = l.decide(
@@ -57,9 +59,11 @@ void BM_earn_reused(benchmark::State& state) {
   for (std::uint64_t c = 0; c < count; ++c) customers.push_back(l.open(id128{1, c + 1}));
   loyalty::decision d;
   std::uint64_t n = 0;
+  std::size_t next = 0;  // round-robin without a division per earn (a 64-bit div: ~20 ns here)
   for (auto _ : state) {
     ++n;
-    loyalty::customer_state& s = customers[n % customers.size()];
+    if (++next == customers.size()) next = 0;
+    loyalty::customer_state& s = customers[next];
     if (s.version == 256) s = l.open(id128{3, n});
     const timestamp now{t0.micros + static_cast<std::int64_t>(n)};
     l.decide(s, ledger_op::earn(id128{2, n}, 0, points(10), timestamp{now.micros + 365 * day}), now,

@@ -146,15 +146,16 @@ id_record* id_index::find(const id128& id) noexcept {
   return const_cast<id_record*>(static_cast<const id_index&>(*this).find(id));
 }
 
+// Rehashes from the records, in the order they were added, rather than from the old slots: half
+// of those are empty, and skipping them is a branch the CPU mispredicts about half the time.
 void id_index::grow() {
-  std::vector<std::uint64_t> old(slots_.empty() ? 16 : slots_.size() * 2, 0);
-  old.swap(slots_);
+  slots_.assign(slots_.empty() ? 16 : slots_.size() * 2, 0);
   const std::size_t mask = slots_.size() - 1;
-  for (const std::uint64_t slot : old) {
-    if (slot == 0) continue;
-    std::size_t i = static_cast<std::size_t>(slot >> 32) & mask;
+  for (std::size_t k = 0; k < entries_.size(); ++k) {
+    const std::uint64_t hash = id_hash(entries_[k].id);
+    std::size_t i = static_cast<std::size_t>(hash >> 32) & mask;
     while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = slot;
+    slots_[i] = tag_of(hash) | (k + 1);
   }
 }
 
