@@ -151,12 +151,13 @@ id_record* id_index::find(const id128& id) noexcept {
 void id_index::grow() {
   slots_.assign(slots_.empty() ? 16 : slots_.size() * 2, 0);
   const std::size_t mask = slots_.size() - 1;
-  for (std::size_t k = 0; k < entries_.size(); ++k) {
-    const std::uint64_t hash = id_hash(entries_[k].id);
+  std::uint64_t* const slots = slots_.data();
+  entries_.for_each([slots, mask](const entry& e, std::size_t k) {
+    const std::uint64_t hash = id_hash(e.id);
     std::size_t i = static_cast<std::size_t>(hash >> 32) & mask;
-    while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = tag_of(hash) | (k + 1);
-  }
+    while (slots[i] != 0) i = (i + 1) & mask;
+    slots[i] = tag_of(hash) | (k + 1);
+  });
 }
 
 id_record* id_index::emplace(const id128& id) {
@@ -619,6 +620,15 @@ class decider {
   /// unheld units; returns the units they take from what was available (pending lots' units
   /// never were).
   std::int64_t expire(std::uint16_t wallet) {
+    // The usual case, decided here without a call: no inactivity clock that may run out, no
+    // lapse in this decision, and nothing expires before the wallet's floor.
+    if (policies_[wallet].expiry.kind != expiry_kind::inactivity && lapses_.empty() &&
+        s_.wallets[wallet].expiry_floor > now_) {
+      return 0;
+    }
+    return expire_lots(wallet);
+  }
+  std::int64_t expire_lots(std::uint16_t wallet) {
     if (policies_[wallet].expiry.kind == expiry_kind::inactivity) lapse(wallet);
     const wallet_state& w = s_.wallets[wallet];
     // Nothing expires before the floor (unless the wallet lapses in this decision).
@@ -1206,8 +1216,13 @@ lot& require_lot(wallet_state& w, id128 id) {
 // The invariants, asserted on every entry applied (always on: a journal that breaks one is
 // corrupt, and booking it would make a balance silently wrong). apply() throws std::logic_error;
 // the state is then half-applied and must be discarded, as after any failed load.
-void ensure(bool holds, const char* what) {
-  if (!holds) throw std::logic_error(std::string("ledger invariant violated: ") + what);
+[[noreturn, gnu::cold, gnu::noinline]] void invariant_violated(const char* what) {
+  throw std::logic_error(std::string("ledger invariant violated: ") + what);
+}
+
+inline void ensure(bool holds, const char* what) {
+  if (!holds) [[unlikely]]
+    invariant_violated(what);
 }
 
 /// A lot after a change: 0 <= held <= remaining <= amount.
