@@ -1350,10 +1350,12 @@ void apply_entry(const std::vector<wallet_policy>& policies, customer_state& s,
         break;
       } else {
         const bool pending = e.kind == entry_kind::earn && e.op.activates_at > e.at;
-        const std::int64_t remaining = e.units - e.debt_units;
         ensure(e.units > 0, "a credit is positive");
-        ensure(e.debt_units >= 0 && remaining >= 0,
+        // The new lot's 0 <= remaining <= amount, checked before the subtraction (a corrupt
+        // journal must not overflow it).
+        ensure(e.debt_units >= 0 && e.debt_units <= e.units,
                "a lot's held <= remaining <= amount, none negative");
+        const std::int64_t remaining = e.units - e.debt_units;
         t.earned += e.units;
         t.debt -= e.debt_units;
         (pending ? t.pending : t.available) += remaining;

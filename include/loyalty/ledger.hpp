@@ -234,8 +234,7 @@ struct ledger_op {
 
   ledger_op() noexcept = default;
   /// An operation with its header, the rest as above; the named constructors below say which
-  /// fields each kind reads. (Member by member: GCC zeroes a default-built op with `rep stos`
-  /// before the fields are set, which costs an earn more than the rest of its building.)
+  /// fields each kind reads. (Built member by member: nothing is zeroed first and overwritten.)
   ledger_op(op_kind kind_, id128 id_, std::uint16_t wallet_, decimal amount_) noexcept
       : kind(kind_), id(id_), wallet(wallet_), amount(amount_) {}
 

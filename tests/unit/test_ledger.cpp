@@ -508,6 +508,19 @@ TEST_CASE("ledger: an entry that would break an invariant is refused by apply", 
   e.parts[0].units = 130;
   e.kind = loyalty::entry_kind::reserve;
   refused(e, "a hold of more than the lot holds");
+  // A credit whose debt repayment is negative or more than the credit, however far off (checked
+  // before the lot's remaining is computed: no overflow).
+  const loyalty::decision earn = b.l.decide(b.s, ledger_op::earn(id(12), 0, d("50")), t);
+  REQUIRE(earn.entries.size() == 1);
+  e = earn.entries[0];
+  e.debt_units = -5;
+  refused(e, "a credit repaying negative debt");
+  e.debt_units = 51;
+  refused(e, "a credit repaying more than it credits");
+  e.debt_units = std::numeric_limits<std::int64_t>::min();
+  refused(e, "a credit repaying INT64_MIN");
+  e.debt_units = std::numeric_limits<std::int64_t>::max();
+  refused(e, "a credit repaying INT64_MAX");
 
   // The untampered entry applies, and the balances are exact.
   customer_state copy = b.s;
