@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "ledger_test_util.hpp"
 #include "loyalty/engine.hpp"
 
 namespace etest {
@@ -284,66 +285,13 @@ struct harness {
   }
 };
 
-/// Every field of two members, one by one: the ledger state (wallets, lots, holds, balances, the
-/// ids and what they settled) and the engine's own (profile, events, counters, carries, orders).
+/// Every field of two members, one by one: the ledger state (same_ledger) and the engine's own
+/// (profile, events, counters, carries, orders).
 inline void same_member(const loyalty::member& a, const loyalty::member& b) {
   CHECK(a.customer == b.customer);
   CHECK(a.version == b.version);
   CHECK(a.advanced_to == b.advanced_to);
-  // The ledger.
-  CHECK(a.ledger.customer == b.ledger.customer);
-  CHECK(a.ledger.version == b.ledger.version);
-  REQUIRE(a.ledger.wallets.size() == b.ledger.wallets.size());
-  for (std::size_t w = 0; w < a.ledger.wallets.size(); ++w) {
-    INFO("wallet " << w);
-    const loyalty::wallet_state& x = a.ledger.wallets[w];
-    const loyalty::wallet_state& y = b.ledger.wallets[w];
-    const loyalty::balances& p = x.totals;
-    const loyalty::balances& q = y.totals;
-    CHECK(std::vector<std::int64_t>{p.available, p.pending, p.held, p.earned, p.spent, p.expired,
-                                    p.reversed, p.debt, p.transferred_in, p.transferred_out} ==
-          std::vector<std::int64_t>{q.available, q.pending, q.held, q.earned, q.spent, q.expired,
-                                    q.reversed, q.debt, q.transferred_in, q.transferred_out});
-    CHECK(x.first_open == y.first_open);
-    CHECK(x.last_activity == y.last_activity);
-    CHECK(x.lapses_at == y.lapses_at);
-    REQUIRE(x.lots.size() == y.lots.size());
-    for (std::size_t i = 0; i < x.lots.size(); ++i) {
-      INFO("lot " << i);
-      const loyalty::lot& l = x.lots[i];
-      const loyalty::lot& m = y.lots[i];
-      CHECK(l.id == m.id);
-      CHECK(l.amount == m.amount);
-      CHECK(l.remaining == m.remaining);
-      CHECK(l.held == m.held);
-      CHECK(l.earned_at == m.earned_at);
-      CHECK(l.activates_at == m.activates_at);
-      CHECK(l.expires_at == m.expires_at);
-      CHECK(l.pending == m.pending);
-      CHECK(l.source_event == m.source_event);
-      CHECK(l.source_rule == m.source_rule);
-      CHECK(l.returned == m.returned);
-    }
-    REQUIRE(x.holds.size() == y.holds.size());
-    for (std::size_t i = 0; i < x.holds.size(); ++i) {
-      CHECK(x.holds[i].id == y.holds[i].id);
-      CHECK(x.holds[i].amount == y.holds[i].amount);
-      CHECK(x.holds[i].parts == y.holds[i].parts);
-      CHECK(x.holds[i].deadline == y.holds[i].deadline);
-    }
-  }
-  REQUIRE(a.ledger.ids.size() == b.ledger.ids.size());
-  for (std::size_t i = 0; i < a.ledger.ids.size(); ++i) {
-    const auto& x = a.ledger.ids.entries()[i];
-    const auto& y = b.ledger.ids.entries()[i];
-    CHECK(x.id == y.id);
-    CHECK(x.record.result == y.record.result);
-    CHECK(x.record.units == y.record.units);
-    CHECK(x.record.parts == y.record.parts);
-    CHECK(x.record.refunded == y.record.refunded);
-    CHECK(x.record.op.kind == y.record.op.kind);
-    CHECK(x.record.op.amount == y.record.op.amount);
-  }
+  ltest::same_ledger(a.ledger, b.ledger);
   // The engine's state.
   REQUIRE(a.profile.size() == b.profile.size());
   for (std::size_t i = 0; i < a.profile.size(); ++i) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger_test_util.hpp"
 #include "loyalty/ledger.hpp"
 #include "loyalty/program.hpp"
 
@@ -416,14 +417,7 @@ point_types:
   for (const journal_entry& e : journal) book.apply(rebuilt, e);
   CHECK(rebuilt.version == 10);
   CHECK(stored.version == 10);
-  for (std::uint16_t w = 0; w < 2; ++w) {
-    REQUIRE(rebuilt.wallets[w].lots.size() == stored.wallets[w].lots.size());
-    for (std::size_t i = 0; i < stored.wallets[w].lots.size(); ++i) {
-      CHECK(rebuilt.wallets[w].lots[i].id == stored.wallets[w].lots[i].id);
-      CHECK(rebuilt.wallets[w].lots[i].remaining == stored.wallets[w].lots[i].remaining);
-      CHECK(rebuilt.wallets[w].lots[i].expires_at == stored.wallets[w].lots[i].expires_at);
-    }
-  }
+  ltest::same_ledger(rebuilt, stored);
   CHECK_FALSE(rebuilt.wallets[1].last_activity.has_value());
   CHECK(rebuilt.wallets[1].lapses_at == timestamp::max());
   CHECK(book.check(rebuilt).empty());

@@ -51,44 +51,6 @@ rules:
     into: points
 )";
 
-void same_balances(const loyalty::balances& a, const loyalty::balances& b) {
-  CHECK(a.available == b.available);
-  CHECK(a.pending == b.pending);
-  CHECK(a.held == b.held);
-  CHECK(a.earned == b.earned);
-  CHECK(a.spent == b.spent);
-  CHECK(a.expired == b.expired);
-  CHECK(a.reversed == b.reversed);
-  CHECK(a.debt == b.debt);
-}
-
-void same_ledger(const loyalty::customer_state& a, const loyalty::customer_state& b) {
-  CHECK(a.customer == b.customer);
-  CHECK(a.version == b.version);
-  REQUIRE(a.wallets.size() == b.wallets.size());
-  for (std::size_t w = 0; w < a.wallets.size(); ++w) {
-    INFO("wallet " << w);
-    same_balances(a.wallets[w].totals, b.wallets[w].totals);
-    REQUIRE(a.wallets[w].lots.size() == b.wallets[w].lots.size());
-    for (std::size_t i = 0; i < a.wallets[w].lots.size(); ++i) {
-      const loyalty::lot& x = a.wallets[w].lots[i];
-      const loyalty::lot& y = b.wallets[w].lots[i];
-      INFO("lot " << i);
-      CHECK(x.id == y.id);
-      CHECK(x.amount == y.amount);
-      CHECK(x.remaining == y.remaining);
-      CHECK(x.pending == y.pending);
-      CHECK(x.activates_at == y.activates_at);
-      CHECK(x.expires_at == y.expires_at);
-      CHECK(x.earned_at == y.earned_at);
-      CHECK(x.returned == y.returned);
-      CHECK(x.source_event == y.source_event);
-      CHECK(x.source_rule == y.source_rule);
-    }
-  }
-  CHECK(a.ids.size() == b.ids.size());
-}
-
 void same_entries(const std::vector<loyalty::journal_entry>& a,
                   const std::vector<loyalty::journal_entry>& b) {
   REQUIRE(a.size() == b.size());
@@ -220,8 +182,8 @@ TEST_CASE("engine idempotency: a decision whose persist failed is made again ide
       CHECK(lost.reversals[i].reversed.identical(kept.reversals[i].reversed));
     }
     etest::same_member(copy, h.m);
-    same_balances(h.balance("points"), h.engine.balance(copy, "points"));
-    same_balances(h.balance("cashback"), h.engine.balance(copy, "cashback"));
+    ltest::same_balances(h.balance("points"), h.engine.balance(copy, "points"));
+    ltest::same_balances(h.balance("cashback"), h.engine.balance(copy, "cashback"));
   };
   retry(h.order_event("O-9", "2026-06-02T10:00:00+02:00", l, {.total = "44.70"}),
         "2026-06-02T10:00:00+02:00");
@@ -249,14 +211,14 @@ TEST_CASE("engine idempotency: the same events on a fresh member rebuild the sam
   const auto journal_b = history(b);
   same_entries(journal_a, journal_b);
   etest::same_member(a.m, b.m);
-  same_balances(a.balance("points"), b.balance("points"));
-  same_balances(a.balance("cashback"), b.balance("cashback"));
+  ltest::same_balances(a.balance("points"), b.balance("points"));
+  ltest::same_balances(a.balance("cashback"), b.balance("cashback"));
   CHECK(a.engine.ledger().check(a.m.ledger).empty());
 
   // The journal alone rebuilds the ledger state.
   loyalty::customer_state replayed = a.engine.ledger().open(loyalty::id128{0, 42});
   for (const loyalty::journal_entry& e : journal_a) a.engine.ledger().apply(replayed, e);
-  same_ledger(replayed, a.m.ledger);
+  ltest::same_ledger(replayed, a.m.ledger);
 
   // What the history left, computed by hand:
   //   O-1 (30.00 + 2 x 7.35 = 44.70): base 30 + 14 = 44, capped 44 (May: 44 of 50), held 10

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger_test_util.hpp"
 #include "loyalty/ledger.hpp"
 
 using loyalty::calendar_period;
@@ -110,32 +111,7 @@ struct book {
     customer_state r = l.open(s.customer);
     for (const loyalty::journal_entry& e : journal) l.apply(r, e);
     REQUIRE(l.check(r).empty());
-    CHECK(r.version == s.version);
-    CHECK(r.ids.size() == s.ids.size());
-    REQUIRE(r.wallets.size() == s.wallets.size());
-    for (std::size_t wi = 0; wi < s.wallets.size(); ++wi) {
-      const loyalty::wallet_state& x = r.wallets[wi];
-      const loyalty::wallet_state& y = s.wallets[wi];
-      CHECK(x.last_activity == y.last_activity);
-      CHECK(x.lapses_at == y.lapses_at);
-      CHECK(x.first_open == y.first_open);
-      CHECK(x.totals.available == y.totals.available);
-      CHECK(x.totals.pending == y.totals.pending);
-      CHECK(x.totals.held == y.totals.held);
-      CHECK(x.totals.expired == y.totals.expired);
-      CHECK(x.totals.earned == y.totals.earned);
-      CHECK(x.totals.spent == y.totals.spent);
-      REQUIRE(x.lots.size() == y.lots.size());
-      for (std::size_t i = 0; i < x.lots.size(); ++i) {
-        CHECK(x.lots[i].id == y.lots[i].id);
-        CHECK(x.lots[i].remaining == y.lots[i].remaining);
-        CHECK(x.lots[i].held == y.lots[i].held);
-        CHECK(x.lots[i].expires_at == y.lots[i].expires_at);
-        CHECK(x.lots[i].activates_at == y.lots[i].activates_at);
-        CHECK(x.lots[i].pending == y.lots[i].pending);
-      }
-      CHECK(x.holds.size() == y.holds.size());
-    }
+    ltest::same_ledger(r, s);
   }
 };
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger_test_util.hpp"
 #include "loyalty/ledger.hpp"
 
 using loyalty::customer_state;
@@ -92,20 +93,8 @@ struct pair_book {
     customer_state replay = l.open(who);
     for (const journal_entry& e : store.journal(who)) l.apply(replay, e);
     const customer_state stored = load(who);
-    CHECK(replay.version == stored.version);
     CHECK(l.check(replay).empty());
-    const loyalty::balances x = l.balance(replay, 0);
-    const loyalty::balances y = l.balance(stored, 0);
-    CHECK(x.available == y.available);
-    CHECK(x.transferred_in == y.transferred_in);
-    CHECK(x.transferred_out == y.transferred_out);
-    CHECK(x.expired == y.expired);
-    REQUIRE(replay.wallets[0].lots.size() == stored.wallets[0].lots.size());
-    for (std::size_t i = 0; i < replay.wallets[0].lots.size(); ++i) {
-      CHECK(replay.wallets[0].lots[i].id == stored.wallets[0].lots[i].id);
-      CHECK(replay.wallets[0].lots[i].remaining == stored.wallets[0].lots[i].remaining);
-      CHECK(replay.wallets[0].lots[i].expires_at == stored.wallets[0].lots[i].expires_at);
-    }
+    ltest::same_ledger(replay, stored);
   }
 };
 
